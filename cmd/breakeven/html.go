@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/breakeven-go/breakeven/internal/benchutil"
+)
+
+// writeHTML writes a self-contained report: no scripts, no external files,
+// one inline SVG chart per workload, a summary table first.
+func writeHTML(w io.Writer, rep Report) error {
+	return page.Execute(w, rep)
+}
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"chart": func(s SuiteResult, wr WorkloadResult) template.HTML { return template.HTML(chartSVG(s, wr)) },
+	"ratio": benchutil.Ratio,
+	"ns":    formatNs,
+	"at":    pointAt,
+	"date":  func(m Machine) string { return m.Date.Format("2006-01-02 15:04 UTC") },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>breakeven report: {{.Machine.CPU}}</title>
+<style>
+body{font:15px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#1a1a1a}
+h1{font-size:1.5em;margin-bottom:.2em} h2{margin-top:2em;border-bottom:1px solid #ddd}
+.machine{color:#555} table{border-collapse:collapse;margin:.6em 0}
+td,th{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right} th{background:#f6f6f6}
+td.l,th.l{text-align:left} .win{color:#1a7f37} .lose{color:#b42318}
+.verdict{background:#f3f7ff;border-left:4px solid #2f6fed;padding:.5em .8em}
+svg{max-width:100%;height:auto}
+</style></head><body>
+<h1>breakeven report</h1>
+<p class="machine">Measured on {{.Machine.CPU}}, {{.Machine.Cores}} cores, GOMAXPROCS={{.Machine.GOMAXPROCS}},
+{{.Machine.GOOS}}/{{.Machine.GOARCH}}, {{.Machine.Go}}, {{date .Machine}}; {{.Mode}} run.
+Costs are wall-clock ns per operation with all goroutines running (lower is better); ratios are primitive over baseline.</p>
+<h2>Summary</h2>
+<table><tr><th class="l">primitive</th><th class="l">baseline</th><th class="l">workload</th><th class="l">verdict</th></tr>
+{{range $s := .Suites}}{{range .Workloads}}<tr><td class="l"><a href="#{{$s.Name}}">{{$s.Primitive}}</a></td><td class="l">{{$s.BaselineDesc}}</td>
+<td class="l">{{.Name}}</td><td class="l {{if .Verdict.From}}win{{else}}lose{{end}}">{{.Sentence}}</td></tr>
+{{end}}{{end}}</table>
+{{range $s := .Suites}}<h2 id="{{.Name}}">{{.Primitive}} vs {{.BaselineDesc}}</h2>
+{{range $w := .Workloads}}<h3>{{$s.Name}}/{{.Name}}</h3>
+<p class="verdict">{{.Sentence}}</p>
+{{chart $s $w}}
+<table><tr><th>goroutines</th>{{range .Series}}<th>{{.Impl}} ns/op</th>{{end}}<th>{{$s.Impl}}/{{$s.Baseline}}</th></tr>
+{{range $i, $g := .Verdict.Goroutines}}<tr><td>{{$g}}</td>{{range $w.Series}}<td>{{ns (at .Points $g)}}</td>{{end}}<td>{{ratio (index $w.Verdict.Ratios $i)}}</td></tr>
+{{end}}</table>
+{{end}}{{end}}
+<p class="machine">Regenerate: <code>go run github.com/breakeven-go/breakeven/cmd/breakeven@latest -out DIR</code></p>
+</body></html>
+`))
+
+// chartSVG draws ns/op against goroutines, one line per implementation: the
+// primitive and the baseline bold and coloured, the others thin and grey.
+func chartSVG(s SuiteResult, wr WorkloadResult) string {
+	const W, H, left, right, top, bottom = 640.0, 300.0, 60.0, 130.0, 20.0, 40.0
+	gs := wr.Verdict.Goroutines
+	if len(gs) == 0 {
+		return ""
+	}
+	maxNs := 0.0
+	for _, ser := range wr.Series {
+		for _, p := range ser.Points {
+			maxNs = math.Max(maxNs, p.NsPerOp)
+		}
+	}
+	yMax := niceCeil(maxNs * 1.05)
+	x := func(i int) float64 {
+		if len(gs) == 1 {
+			return left + (W-left-right)/2
+		}
+		return left + float64(i)*(W-left-right)/float64(len(gs)-1)
+	}
+	y := func(ns float64) float64 { return top + (H-top-bottom)*(1-ns/yMax) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-label="%s">`,
+		W, H, W, H, template.HTMLEscapeString(s.Name+"/"+wr.Name+": ns/op against goroutines"))
+	fmt.Fprintf(&b, `<rect width="%g" height="%g" fill="#fff"/>`, W, H)
+	for i := 0; i <= 4; i++ {
+		v := yMax * float64(i) / 4
+		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#e5e5e5"/>`, left, W-right, y(v), y(v))
+		fmt.Fprintf(&b, `<text x="%g" y="%.1f" font-size="11" text-anchor="end" fill="#555">%s</text>`, left-6, y(v)+4, formatNs(v))
+	}
+	for i, g := range gs {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%g" font-size="11" text-anchor="middle" fill="#555">%d</text>`, x(i), H-bottom+16, g)
+	}
+	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11" text-anchor="middle" fill="#333">goroutines</text>`, left+(W-left-right)/2, H-6)
+	fmt.Fprintf(&b, `<text x="14" y="%g" font-size="11" fill="#333" transform="rotate(-90 14 %g)" text-anchor="middle">ns/op</text>`, top+(H-top-bottom)/2, top+(H-top-bottom)/2)
+	legendY := top + 10
+	for _, ser := range wr.Series {
+		color, width, dash := "#999", 1.5, ` stroke-dasharray="4 3"`
+		switch ser.Impl {
+		case s.Impl:
+			color, width, dash = "#2f6fed", 3, ""
+		case s.Baseline:
+			color, width, dash = "#d9480f", 3, ""
+		}
+		var pts []string
+		for i, g := range gs {
+			if ns := pointAt(ser.Points, g); ns > 0 {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(ns)))
+			}
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="%g"%s points="%s"/>`, color, width, dash, strings.Join(pts, " "))
+		for _, pt := range pts {
+			cx, cy, _ := strings.Cut(pt, ",")
+			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"/>`, cx, cy, color)
+		}
+		label := ser.Impl
+		if ser.Impl == s.Baseline {
+			label += " (baseline)"
+		}
+		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s" stroke-width="%g"%s/>`, W-right+10, W-right+30, legendY, legendY, color, width, dash)
+		fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="12" fill="#333">%s</text>`, W-right+35, legendY+4, template.HTMLEscapeString(label))
+		legendY += 18
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten, for axis ticks.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}

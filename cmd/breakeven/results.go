@@ -1,0 +1,45 @@
+package main
+
+import (
+	"github.com/breakeven-go/breakeven/internal/benchutil"
+)
+
+// Report is everything one run measured; -json prints it.
+type Report struct {
+	Machine Machine       `json:"machine"`
+	Mode    string        `json:"mode"` // "quick" or "full"
+	Suites  []SuiteResult `json:"suites"`
+}
+
+// SuiteResult is one primitive's measurements.
+type SuiteResult struct {
+	Name         string           `json:"name"`
+	Primitive    string           `json:"primitive"`
+	Impl         string           `json:"impl"`
+	Baseline     string           `json:"baseline"`
+	BaselineDesc string           `json:"baseline_desc"`
+	Workloads    []WorkloadResult `json:"workloads"`
+}
+
+// WorkloadResult is one workload's sweep for every implementation.
+type WorkloadResult struct {
+	Name     string            `json:"name"`
+	Series   []Series          `json:"series"`
+	Verdict  benchutil.Verdict `json:"verdict"`
+	Sentence string            `json:"sentence"`
+}
+
+// Series is one implementation's cost along the goroutine sweep.
+type Series struct {
+	Impl   string            `json:"impl"`
+	Points []benchutil.Point `json:"points"`
+}
+
+func (w WorkloadResult) series(impl string) []benchutil.Point {
+	for _, s := range w.Series {
+		if s.Impl == impl {
+			return s.Points
+		}
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+// Package breakeven is the map of a library of production concurrency
+// primitives, each shipped beside the plain baseline it replaces and a
+// benchmark that shows where it wins and where it loses on your hardware.
+//
+// Concurrency machinery must earn its keep. On most services most of the
+// time, a sync.Mutex, an atomic, or a plain loop is fast enough, simpler, and
+// easier to reason about; the primitives here pay only past a measurable
+// point (enough goroutines hitting one cache line, enough per-item work to
+// amortise a goroutine). Measure first:
+//
+//	go run github.com/breakeven-go/breakeven/cmd/breakeven@latest
+//
+// runs every suite on the machine at hand and prints, for each primitive, its
+// cost against its baseline from 1 goroutine to twice GOMAXPROCS and the
+// point where it starts to win.
+//
+// # Which primitive when
+//
+//   - [github.com/breakeven-go/breakeven/shard.Counter]: a counter that many
+//     goroutines on many CPUs increment at once (request or byte counts on a
+//     hot path). Not when one goroutine writes, or when reads are about as
+//     frequent as writes: use atomic.Int64.
+//
+// More families (sharded and copy-on-write maps, bounded fan-out, hedged
+// calls, load shedding, rate limits, bounded pools) follow the same rule:
+// each package doc names its baseline and the regime where the baseline is
+// the better choice.
+package breakeven

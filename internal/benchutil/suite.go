@@ -1,0 +1,125 @@
+package benchutil
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// Body runs n operations of a workload on one goroutine. worker numbers the
+// goroutines of a run from 0, for per-goroutine state such as a key stream.
+// A Body is called from several goroutines at once.
+type Body func(worker, n int)
+
+// Impl is one implementation of a workload.
+type Impl struct {
+	Name  string      // as in impl=<name>: "atomic", "mutex", "shard"
+	Setup func() Body // builds fresh state for one measurement
+}
+
+// Workload is one way of exercising a primitive, run against every Impl.
+type Workload struct {
+	Name  string // as in Benchmark<Suite>/<name>/impl=…
+	Impls []Impl
+}
+
+// Suite is a primitive's set of workloads with its baseline.
+type Suite struct {
+	Name      string // Benchmark<Name>; also what cmd/breakeven -run matches
+	Primitive string // what the report is about, e.g. "shard.Counter"
+	Impl      string // impl name of the primitive, e.g. "shard"
+	Baseline  string // impl name of the baseline, e.g. "atomic"
+	// BaselineDesc names the baseline for a reader, e.g. "atomic.Int64".
+	BaselineDesc string
+	Workloads    []Workload
+}
+
+// Validate reports a suite whose workloads lack its primitive or baseline,
+// or repeat a name, so a broken registration fails a test, not a report.
+func (s Suite) Validate() error {
+	if s.Name == "" || s.Impl == "" || s.Baseline == "" || len(s.Workloads) == 0 {
+		return fmt.Errorf("benchutil: suite %q: Name, Impl, Baseline and Workloads are required", s.Name)
+	}
+	seen := map[string]bool{}
+	for _, w := range s.Workloads {
+		if seen[w.Name] {
+			return fmt.Errorf("benchutil: suite %q: workload %q registered twice", s.Name, w.Name)
+		}
+		seen[w.Name] = true
+		if w.Impl(s.Impl) == nil || w.Impl(s.Baseline) == nil {
+			return fmt.Errorf("benchutil: suite %q: workload %q lacks impl %q or baseline %q",
+				s.Name, w.Name, s.Impl, s.Baseline)
+		}
+		names := map[string]bool{}
+		for _, im := range w.Impls {
+			if names[im.Name] || im.Setup == nil {
+				return fmt.Errorf("benchutil: suite %q: workload %q: impl %q repeated or without Setup",
+					s.Name, w.Name, im.Name)
+			}
+			names[im.Name] = true
+		}
+	}
+	return nil
+}
+
+// Impl returns the implementation named name, or nil.
+func (w Workload) Impl(name string) *Impl {
+	for i := range w.Impls {
+		if w.Impls[i].Name == name {
+			return &w.Impls[i]
+		}
+	}
+	return nil
+}
+
+// Bench runs every workload of s against every implementation as
+// sub-benchmarks Benchmark<Suite>/<workload>/impl=<name>. Each run spreads
+// b.N operations over GOMAXPROCS goroutines, as b.RunParallel does, so -cpu
+// sets the parallelism.
+func Bench(b *testing.B, s Suite) {
+	if err := s.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range s.Workloads {
+		b.Run(w.Name, func(b *testing.B) {
+			for _, im := range w.Impls {
+				b.Run("impl="+im.Name, func(b *testing.B) {
+					b.ReportAllocs()
+					body := im.Setup()
+					b.ResetTimer()
+					RunOps(body, runtime.GOMAXPROCS(0), b.N)
+				})
+			}
+		})
+	}
+}
+
+// RunOps runs total operations of body spread evenly over g goroutines and
+// returns when all are done. The goroutines start together, so the first
+// does not run alone while the others are being created.
+func RunOps(body Body, g, total int) {
+	if g == 1 {
+		body(0, total)
+		return
+	}
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(g)
+	done.Add(g)
+	for w := range g {
+		n := total / g
+		if w < total%g {
+			n++
+		}
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			body(w, n)
+		}()
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+}

@@ -1,0 +1,155 @@
+package shard_test
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/breakeven-go/breakeven/internal/baseline"
+	"github.com/breakeven-go/breakeven/shard"
+)
+
+type counter interface {
+	Add(int64)
+	Load() int64
+}
+
+// counterImpls are the counter and its baselines: every behaviour test runs
+// against all of them, so the benchmarks compare against correct code.
+var counterImpls = []struct {
+	name string
+	new  func() counter
+}{
+	{"shard", func() counter { return shard.NewCounter() }},
+	{"shard-zero", func() counter { return new(shard.Counter) }},
+	{"atomic", func() counter { return new(baseline.AtomicCounter) }},
+	{"mutex", func() counter { return new(baseline.MutexCounter) }},
+}
+
+func forEachCounter(t *testing.T, f func(t *testing.T, c counter)) {
+	for _, im := range counterImpls {
+		t.Run(im.name, func(t *testing.T) { f(t, im.new()) })
+	}
+}
+
+func TestCounterConcurrentAddsSumExactly(t *testing.T) {
+	forEachCounter(t, func(t *testing.T, c counter) {
+		const goroutines, adds = 16, 100_000
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for range adds {
+					c.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if got, want := c.Load(), int64(goroutines*adds); got != want {
+			t.Fatalf("Load() = %d, want %d", got, want)
+		}
+	})
+}
+
+func TestCounterNegativeDeltas(t *testing.T) {
+	forEachCounter(t, func(t *testing.T, c counter) {
+		if got := c.Load(); got != 0 {
+			t.Fatalf("new counter Load() = %d, want 0", got)
+		}
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 10_000 {
+					if (i+g)%2 == 0 {
+						c.Add(5)
+					} else {
+						c.Add(-7)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		// Each goroutine adds 5 and -7 5000 times each.
+		if got, want := c.Load(), int64(8*5000*(5-7)); got != want {
+			t.Fatalf("Load() = %d, want %d", got, want)
+		}
+		c.Add(-c.Load())
+		if got := c.Load(); got != 0 {
+			t.Fatalf("after subtracting the total, Load() = %d, want 0", got)
+		}
+	})
+}
+
+func TestCounterAddDoesNotAllocate(t *testing.T) {
+	forEachCounter(t, func(t *testing.T, c counter) {
+		c.Add(1) // the zero Counter allocates its cells on first use
+		if allocs := testing.AllocsPerRun(1000, func() { c.Add(1) }); allocs != 0 {
+			t.Fatalf("Add allocates %v times per call, want 0", allocs)
+		}
+		if allocs := testing.AllocsPerRun(1000, func() { _ = c.Load() }); allocs != 0 {
+			t.Fatalf("Load allocates %v times per call, want 0", allocs)
+		}
+	})
+}
+
+// TestCounterSurvivesGOMAXPROCSChanges changes GOMAXPROCS up and down while
+// adders run: P ids outside the first cell set must add a generation, and
+// increments made to older generations must still be counted.
+func TestCounterSurvivesGOMAXPROCSChanges(t *testing.T) {
+	orig := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(orig) })
+	forEachCounter(t, func(t *testing.T, c counter) {
+		runtime.GOMAXPROCS(1)
+		c.Add(0) // cells sized for one P
+		const goroutines, adds = 8, 50_000
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for i := range adds {
+					c.Add(1)
+					if i%1000 == 0 {
+						runtime.Gosched()
+					}
+				}
+			})
+		}
+		for _, procs := range []int{4, 1, 8, 2, 16, 3} {
+			runtime.GOMAXPROCS(procs)
+			runtime.Gosched()
+		}
+		wg.Wait()
+		if got, want := c.Load(), int64(goroutines*adds); got != want {
+			t.Fatalf("Load() = %d, want %d", got, want)
+		}
+	})
+}
+
+func TestCounterStats(t *testing.T) {
+	orig := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(orig) })
+	runtime.GOMAXPROCS(1)
+	c := shard.NewCounter()
+	c.Add(3)
+	s := c.Stats()
+	if s.Value != 3 || s.Generations != 1 || s.Cells < 1 {
+		t.Fatalf("Stats() = %+v, want Value 3 in 1 generation", s)
+	}
+	// Grow GOMAXPROCS and add from many goroutines until some run on a P
+	// beyond the first set of cells.
+	runtime.GOMAXPROCS(8)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 1000 {
+				c.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	s = c.Stats()
+	if s.Value != 3+64*1000 || s.Value != c.Load() {
+		t.Fatalf("Stats().Value = %d, Load() = %d, want %d", s.Value, c.Load(), 3+64*1000)
+	}
+	if s.Cells < s.Generations {
+		t.Fatalf("Stats() = %+v: fewer cells than generations", s)
+	}
+}

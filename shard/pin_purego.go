@@ -1,0 +1,28 @@
+//go:build breakeven_purego
+
+package shard
+
+import "unsafe"
+
+// The portable build cannot ask which P it runs on. It stripes by goroutine
+// instead: the address of a local variable lies in the calling goroutine's
+// stack, so it is stable for that goroutine (until its stack grows and moves)
+// and different for others. Hashing it spreads goroutines over the cells.
+// Two goroutines may land on one cell; Add stays correct (the add is atomic)
+// but pays for the shared cache line.
+
+const pinned = false
+
+// stackShift drops the low bits that vary within one goroutine's stack frames
+// (the minimum stack is 2 KiB, and frames of Add's callers differ by less).
+const stackShift = 11
+
+func cellIndex() int {
+	var local byte
+	h := uint64(uintptr(unsafe.Pointer(&local)) >> stackShift)
+	// Fibonacci hashing: multiply by 2^64/phi and keep the high bits, which
+	// mix all the input bits.
+	return int((h * 0x9E3779B97F4A7C15) >> 32)
+}
+
+func unpin() {}
