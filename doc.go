@@ -16,10 +16,11 @@
 //
 // # Which primitive when
 //
-//   - [github.com/breakeven-go/breakeven/shard.Counter]: a counter that many
-//     goroutines on many CPUs increment at once (request or byte counts on a
-//     hot path). Not when one goroutine writes, or when reads are about as
-//     frequent as writes: use atomic.Int64.
+//   - [github.com/breakeven-go/breakeven/shard.Counter]: a counter that
+//     goroutines on several CPUs increment at once (request or byte counts on
+//     a hot path). Not when reads are about as frequent as writes, when an
+//     exact value at an instant matters, or for thousands of counters: use
+//     atomic.Int64.
 //
 // More families (sharded and copy-on-write maps, bounded fan-out, hedged
 // calls, load shedding, rate limits, bounded pools) follow the same rule:

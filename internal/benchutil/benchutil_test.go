@@ -1,0 +1,162 @@
+package benchutil
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRunOpsSplitsExactly(t *testing.T) {
+	for _, tc := range []struct{ g, total int }{{1, 0}, {1, 7}, {3, 10}, {4, 4}, {8, 3}} {
+		var ops atomic.Int64
+		var mu sync.Mutex
+		workers := map[int]int{}
+		RunOps(func(w, n int) {
+			ops.Add(int64(n))
+			mu.Lock()
+			workers[w] += n
+			mu.Unlock()
+		}, tc.g, tc.total)
+		if got := ops.Load(); got != int64(tc.total) {
+			t.Errorf("RunOps(g=%d, total=%d) ran %d ops", tc.g, tc.total, got)
+		}
+		if len(workers) != tc.g {
+			t.Errorf("RunOps(g=%d) ran %d workers", tc.g, len(workers))
+		}
+		for w, n := range workers {
+			if n < tc.total/tc.g || n > tc.total/tc.g+1 {
+				t.Errorf("RunOps(g=%d, total=%d): worker %d got %d ops, want an even split", tc.g, tc.total, w, n)
+			}
+		}
+	}
+}
+
+func TestMeasureCalibratesAndStopsOnCancel(t *testing.T) {
+	var calls atomic.Int64
+	im := Impl{Name: "spin", Setup: func() Body {
+		return func(_, n int) {
+			calls.Add(1)
+			for range n {
+				_ = strings.Repeat("x", 1)
+			}
+		}
+	}}
+	p, err := Measure(context.Background(), im, 2, Config{Target: time.Millisecond, Samples: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Goroutines != 2 || len(p.Samples) != 3 || p.NsPerOp <= 0 || p.Ops < 2 {
+		t.Fatalf("Measure = %+v, want 3 positive samples at 2 goroutines", p)
+	}
+	if p.NsPerOp != median(p.Samples) {
+		t.Fatalf("NsPerOp %v is not the median of %v", p.NsPerOp, p.Samples)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Measure(ctx, im, 1, Quick); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Measure with a cancelled ctx: err = %v, want context.Canceled", err)
+	}
+	if _, err := Measure(context.Background(), im, 0, Quick); err == nil || !strings.HasPrefix(err.Error(), "benchutil: ") {
+		t.Fatalf("Measure(g=0): err = %v, want a benchutil: error", err)
+	}
+}
+
+func points(gs []int, ns ...float64) []Point {
+	var ps []Point
+	for i, g := range gs {
+		ps = append(ps, Point{Goroutines: g, NsPerOp: ns[i]})
+	}
+	return ps
+}
+
+func TestCompareAndSentence(t *testing.T) {
+	gs := []int{1, 2, 4}
+	base := points(gs, 4, 20, 20)
+	for _, tc := range []struct {
+		name string
+		prim []Point
+		from int
+		want string
+	}{
+		{"wins from 2", points(gs, 6, 3, 3), 2,
+			"shard.Counter beats atomic.Int64 from 2 goroutines on (0.15x at 4); alone it costs 1.5x"},
+		{"wins everywhere", points(gs, 2, 3, 3), 1,
+			"shard.Counter beats atomic.Int64 at every point measured; alone it costs 0.50x, at 4 goroutines 0.15x"},
+		{"never wins", points(gs, 6, 30, 40), 0,
+			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; at 4 it costs 2.0x"},
+		{"wins then loses", points(gs, 6, 3, 25), 0,
+			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; at 4 it costs 1.2x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Compare(base, tc.prim)
+			if v.From != tc.from || !slices.Equal(v.Goroutines, gs) {
+				t.Fatalf("Compare = %+v, want From %d over %v", v, tc.from, gs)
+			}
+			if got := v.Sentence("shard.Counter", "atomic.Int64"); got != tc.want {
+				t.Fatalf("Sentence =\n%q, want\n%q", got, tc.want)
+			}
+		})
+	}
+	if v := Compare(base, points([]int{8}, 1)); len(v.Ratios) != 0 || v.From != 0 {
+		t.Fatalf("Compare with no common goroutine count = %+v, want empty", v)
+	}
+}
+
+func TestGoroutineCounts(t *testing.T) {
+	for procs, want := range map[int][]int{1: {1, 2}, 2: {1, 2, 4}, 6: {1, 2, 4, 6, 12}, 8: {1, 2, 4, 8, 16}} {
+		if got := GoroutineCounts(procs); !slices.Equal(got, want) {
+			t.Errorf("GoroutineCounts(%d) = %v, want %v", procs, got, want)
+		}
+	}
+}
+
+func TestValidateRejectsBrokenSuites(t *testing.T) {
+	setup := func() Body { return func(int, int) {} }
+	good := Suite{Name: "X", Impl: "p", Baseline: "b", Workloads: []Workload{{Name: "w",
+		Impls: []Impl{{Name: "b", Setup: setup}, {Name: "p", Setup: setup}}}}}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("Validate(good) = %v", err)
+	}
+	noBaseline := good
+	noBaseline.Baseline = "missing"
+	twice := good
+	twice.Workloads = append(slices.Clone(good.Workloads), good.Workloads[0])
+	for name, s := range map[string]Suite{"no baseline": noBaseline, "workload twice": twice, "empty": {}} {
+		if err := s.Validate(); err == nil || !strings.HasPrefix(err.Error(), "benchutil: ") {
+			t.Errorf("Validate(%s) = %v, want a benchutil: error", name, err)
+		}
+	}
+}
+
+func TestDistIndexes(t *testing.T) {
+	u := Uniform.Indexes(1, 100, 10_000)
+	if !slices.Equal(u, Uniform.Indexes(1, 100, 10_000)) {
+		t.Fatal("Uniform.Indexes is not repeatable for one seed")
+	}
+	z := Zipf(1.1).Indexes(1, 100, 10_000)
+	count := func(xs []int32, k int32) (n int) {
+		for _, x := range xs {
+			if x < 0 || x >= 100 {
+				t.Fatalf("index %d outside [0, 100)", x)
+			}
+			if x == k {
+				n++
+			}
+		}
+		return n
+	}
+	// Key 0 is the hottest under Zipf and about 1% under uniform.
+	if zc, uc := count(z, 0), count(u, 0); zc < 5*uc {
+		t.Fatalf("Zipf key 0 drawn %d times, uniform %d: want Zipf far more skewed", zc, uc)
+	}
+	keys := StringKeys(3)
+	if !slices.Equal(keys, []string{"key-0", "key-1", "key-2"}) {
+		t.Fatalf("StringKeys(3) = %v", keys)
+	}
+}

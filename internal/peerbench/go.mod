@@ -1,0 +1,12 @@
+module github.com/breakeven-go/breakeven/internal/peerbench
+
+go 1.26
+
+require (
+	github.com/breakeven-go/breakeven v0.0.0
+	go.uber.org/goleak v1.3.0
+)
+
+require github.com/puzpuzpuz/xsync/v4 v4.5.0
+
+replace github.com/breakeven-go/breakeven => ../..
