@@ -38,3 +38,62 @@ func ExampleCounter_Stats() {
 	fmt.Println(s.Value, s.Generations)
 	// Output: 42 1
 }
+
+func ExampleNewMap() {
+	sessions := shard.NewMap[string, int]()
+	sessions.Store("alice", 1)
+	sessions.Store("bob", 2)
+	v, ok := sessions.Load("alice")
+	fmt.Println(v, ok, sessions.Len())
+	// Output: 1 true 2
+}
+
+func ExampleWithShards() {
+	// 256 shards: more than the default when many goroutines write at once.
+	m := shard.NewMap[int, string](shard.WithShards(256))
+	m.Store(1, "one")
+	fmt.Println(m.Stats().Len, len(m.Stats().Shards))
+	// Output: 1 256
+}
+
+func ExampleMap_Compute() {
+	hits := shard.NewMap[string, int]()
+	for _, page := range []string{"/", "/about", "/"} {
+		hits.Compute(page, func(old int, _ bool) (int, bool) { return old + 1, true })
+	}
+	v, _ := hits.Load("/")
+	fmt.Println(v)
+	// Output: 2
+}
+
+func ExampleMap_LoadOrStore() {
+	m := shard.NewMap[string, int]()
+	v, loaded := m.LoadOrStore("k", 1)
+	fmt.Println(v, loaded)
+	v, loaded = m.LoadOrStore("k", 2)
+	fmt.Println(v, loaded)
+	// Output:
+	// 1 false
+	// 1 true
+}
+
+func ExampleMap_All() {
+	m := shard.NewMap[string, int]()
+	m.Store("a", 1)
+	m.Store("b", 2)
+	sum := 0
+	for _, v := range m.All() {
+		sum += v
+	}
+	fmt.Println(sum)
+	// Output: 3
+}
+
+func ExampleMap_Delete() {
+	m := shard.NewMap[string, int]()
+	m.Store("a", 1)
+	m.Delete("a")
+	_, ok := m.Load("a")
+	fmt.Println(ok, m.Len())
+	// Output: false 0
+}

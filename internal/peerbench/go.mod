@@ -9,4 +9,6 @@ require (
 
 require github.com/puzpuzpuz/xsync/v4 v4.5.0
 
+require github.com/cespare/xxhash/v2 v2.3.0 // indirect
+
 replace github.com/breakeven-go/breakeven => ../..

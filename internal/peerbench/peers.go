@@ -51,3 +51,11 @@ func Counter() benchutil.Suite {
 		return nil
 	})
 }
+
+// Map is the Map suite plus impl=xsync (xsync.Map).
+func Map() benchutil.Suite {
+	s := suites.Map()
+	s.Workloads = suites.MapWorkloads(append(suites.MapImpls(),
+		suites.MapImpl{Name: "xsync", New: func() suites.KV { return xsync.NewMap[string, int]() }}))
+	return s
+}

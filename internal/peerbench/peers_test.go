@@ -14,8 +14,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func BenchmarkCounter(b *testing.B) { benchutil.Bench(b, Counter()) }
 
+func BenchmarkMap(b *testing.B) { benchutil.Bench(b, Map()) }
+
 func TestPeerSuitesValid(t *testing.T) {
-	for _, s := range []benchutil.Suite{Counter()} {
+	for _, s := range []benchutil.Suite{Counter(), Map()} {
 		if err := s.Validate(); err != nil {
 			t.Error(err)
 		}

@@ -11,5 +11,8 @@ import "github.com/breakeven-go/breakeven/internal/benchutil"
 func All() []benchutil.Suite {
 	return []benchutil.Suite{
 		Counter(),
+		Map(),
+		CowValue(),
+		CowMap(),
 	}
 }
