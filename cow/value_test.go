@@ -3,6 +3,7 @@ package cow_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -38,11 +39,14 @@ func TestValueUpdateNeverLosesAnIncrement(t *testing.T) {
 			var readers sync.WaitGroup
 			for range 4 {
 				readers.Go(func() {
-					for {
+					for i := 0; ; i++ {
 						select {
 						case <-stop:
 							return
 						default:
+						}
+						if i%16 == 0 {
+							runtime.Gosched() // let the writers run on 2 cores
 						}
 						if p := v.Load(); p.b != -p.a {
 							t.Errorf("torn value %+v", p)

@@ -120,11 +120,12 @@ func CowMap() benchutil.Suite {
 			}
 		}
 		idx := benchutil.Uniform.Indexes(uint64(size), size, streamLen)
-		for _, every := range []time.Duration{0, time.Millisecond, time.Microsecond} {
-			name := fmt.Sprintf("load/%s/w0", sizeName(size))
-			if every > 0 {
-				name = fmt.Sprintf("load/%s/w%v", sizeName(size), every)
-			}
+		for _, wr := range []struct {
+			name  string
+			every time.Duration
+		}{{"w0", 0}, {"w1ms", time.Millisecond}, {"w1us", time.Microsecond}} {
+			every := wr.every
+			name := fmt.Sprintf("load/%s/%s", sizeName(size), wr.name)
 			s.Workloads = append(s.Workloads, benchutil.Workload{Name: name, Impls: impls(func(m KV) benchutil.Body {
 				return func(worker, n int) {
 					var w writeTicker
