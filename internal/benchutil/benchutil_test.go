@@ -90,6 +90,8 @@ func TestCompareAndSentence(t *testing.T) {
 			"shard.Counter beats atomic.Int64 at every point measured; alone it costs 0.50x, at 4 goroutines 0.15x"},
 		{"never wins", points(gs, 6, 30, 40), 0,
 			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; at 4 it costs 2.0x"},
+		{"on par", points(gs, 4.1, 19.5, 20.5), 0,
+			"shard.Counter costs the same as atomic.Int64 (within 5%) at every point measured, 1 to 4 goroutines"},
 		{"wins then loses", points(gs, 6, 3, 25), 0,
 			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; at 4 it costs 1.2x"},
 	} {

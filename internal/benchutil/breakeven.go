@@ -8,8 +8,8 @@ import (
 // Verdict says where a primitive beats its baseline along a goroutine sweep.
 type Verdict struct {
 	// From is the smallest goroutine count from which the primitive is
-	// cheaper than the baseline at every larger count measured; 0 when it
-	// is not cheaper at the last count.
+	// cheaper than the baseline (by more than Tie) at every larger count
+	// measured; 0 when it is not cheaper at the last count.
 	From int `json:"from"`
 	// Ratios is primitive ns/op over baseline ns/op at each count, in the
 	// order of the sweep.
@@ -34,10 +34,24 @@ func Compare(base, prim []Point) Verdict {
 		v.Goroutines = append(v.Goroutines, p.Goroutines)
 		v.Ratios = append(v.Ratios, p.NsPerOp/b)
 	}
-	for i := len(v.Ratios) - 1; i >= 0 && v.Ratios[i] < 1; i-- {
+	for i := len(v.Ratios) - 1; i >= 0 && v.Ratios[i] < 1-Tie; i-- {
 		v.From = v.Goroutines[i]
 	}
 	return v
+}
+
+// Tie is the margin within which two costs count as the same: a primitive
+// "beats" its baseline only below 1-Tie of its cost. Quick runs on a shared
+// machine wobble by a few percent; a 0.97x is not a win.
+const Tie = 0.05
+
+func (v Verdict) onPar() bool {
+	for _, r := range v.Ratios {
+		if r < 1-Tie || r > 1+Tie {
+			return false
+		}
+	}
+	return true
 }
 
 // Sentence says the verdict in one line, e.g. "shard.Counter beats
@@ -55,6 +69,9 @@ func (v Verdict) Sentence(primitive, baseline string) string {
 	}
 	var b strings.Builder
 	switch {
+	case v.onPar():
+		fmt.Fprintf(&b, "%s costs the same as %s (within %.0f%%) at every point measured, 1 to %d goroutines",
+			primitive, baseline, Tie*100, v.Goroutines[len(v.Goroutines)-1])
 	case v.From == 0:
 		fmt.Fprintf(&b, "%s does not beat %s up to %d goroutines on this machine; at %d it costs %s",
 			primitive, baseline, v.Goroutines[len(v.Goroutines)-1], v.Goroutines[len(v.Goroutines)-1], Ratio(last))
