@@ -25,14 +25,22 @@
 //   - [github.com/breakeven-go/breakeven/shard.Map]: a map whose single lock
 //     a profile shows many cores waiting on. Not on a few cores: on a 2-core
 //     VM it costs 1.3x to 1.9x a map under a sync.RWMutex.
+//
 //   - [github.com/breakeven-go/breakeven/cow.Value] and
 //     [github.com/breakeven-go/breakeven/cow.Map]: configuration and other
 //     read-mostly data read on every request (a read costs 0.05x an RWMutex
 //     map's at 2 goroutines). Not when writes are frequent or the map is
 //     large: every write copies it.
 //
-// More families (bounded fan-out, hedged calls, load shedding, rate limits,
-// bounded pools) follow the same rule:
+//   - [github.com/breakeven-go/breakeven/fanout.Map] and
+//     [github.com/breakeven-go/breakeven/fanout.ForEach]: run a slice of
+//     independent calls a bounded number at a time, results in order, the
+//     first error cancelling the rest; [github.com/breakeven-go/breakeven/fanout.NewBudget]
+//     caps fan-out across every request of a service. A job too small to
+//     pay for a goroutine runs as a plain loop.
+//
+// More families (hedged calls, load shedding, rate limits, bounded pools)
+// follow the same rule:
 // each package doc names its baseline and the regime where the baseline is
 // the better choice.
 package breakeven

@@ -3,6 +3,8 @@ package shard
 import (
 	"runtime"
 	"sync/atomic"
+
+	"github.com/breakeven-go/breakeven/internal/pin"
 )
 
 // Counter is a per-CPU striped int64 counter for hot paths that many
@@ -58,22 +60,11 @@ type cell struct {
 
 // ownedWrites says whether Add may update its cell with a plain
 // read-modify-write instead of an atomic (LOCK-prefixed) add, which is most
-// of an uncontended Add's cost. It is safe when three things hold:
-//
-//   - pinned: the cell index is the current P's id and the goroutine is
-//     pinned to that P while it writes, so no other goroutine can run on
-//     that P and write the cell meanwhile: each cell has one writer at a
-//     time, and every write to a cell (the slow path included) is made by
-//     its P while pinned;
-//   - a 64-bit platform: the Go memory model guarantees that a racing read
-//     of a word-sized location observes some complete write, so Load, which
-//     reads the cells atomically, never sees a torn value;
-//   - not the race detector: it would (rightly, by the letter of the model)
-//     report the plain write racing with Load, so race builds use atomics.
-//
-// Elsewhere (the portable build, 32-bit platforms, -race) Add uses an
+// of an uncontended Add's cost: see pin.Owned for when that is safe. Every
+// write to a cell, the slow path's included, is made pinned by the cell's
+// own P. Elsewhere (the portable build, 32-bit platforms, -race) Add uses an
 // atomic add, which is correct with any number of writers per cell.
-const ownedWrites = pinned && !raceEnabled && ^uint(0)>>63 == 1
+const ownedWrites = pin.Owned
 
 func (c *cell) add(delta int64) {
 	if ownedWrites {
@@ -105,18 +96,18 @@ func NewCounter() *Counter {
 // grows past the cells allocated.
 func (c *Counter) Add(delta int64) {
 	cs := c.cells.Load()
-	i := cellIndex()
+	i := pin.Index()
 	if cs != nil {
-		if !pinned {
+		if !pin.Exact {
 			i &= len(cs.cells) - 1
 		}
 		if i < len(cs.cells) {
 			cs.cells[i].add(delta)
-			unpin()
+			pin.Unpin()
 			return
 		}
 	}
-	unpin()
+	pin.Unpin()
 	c.addSlow(delta)
 }
 
@@ -127,25 +118,25 @@ func (c *Counter) Add(delta int64) {
 func (c *Counter) addSlow(delta int64) {
 	for {
 		cs := c.cells.Load()
-		i := cellIndex()
+		i := pin.Index()
 		if cs != nil {
-			if !pinned {
+			if !pin.Exact {
 				i &= len(cs.cells) - 1
 			}
 			if i < len(cs.cells) {
 				cs.cells[i].add(delta)
-				unpin()
+				pin.Unpin()
 				return
 			}
 		}
-		unpin()
+		pin.Unpin()
 		c.cells.CompareAndSwap(cs, newCellSet(cs, i))
 	}
 }
 
 func newCellSet(prev *cellSet, minIndex int) *cellSet {
 	n := runtime.GOMAXPROCS(0)
-	if pinned {
+	if pin.Exact {
 		n = max(n, minIndex+1)
 	} else {
 		// Striping by goroutine rather than by P (minIndex is a hash,

@@ -33,6 +33,11 @@ type Suite struct {
 	// BaselineDesc names the baseline for a reader, e.g. "atomic.Int64".
 	BaselineDesc string
 	Workloads    []Workload
+	// Goroutines, if positive, is the number of goroutines Bench runs
+	// instead of GOMAXPROCS: 1 for primitives that bring their own
+	// parallelism (fanout), whose -cpu 2 question is "one call on two
+	// cores", not "two calls".
+	Goroutines int
 }
 
 // Validate reports a suite whose workloads lack its primitive or baseline,
@@ -75,8 +80,8 @@ func (w Workload) Impl(name string) *Impl {
 
 // Bench runs every workload of s against every implementation as
 // sub-benchmarks Benchmark<Suite>/<workload>/impl=<name>. Each run spreads
-// b.N operations over GOMAXPROCS goroutines, as b.RunParallel does, so -cpu
-// sets the parallelism.
+// b.N operations over GOMAXPROCS goroutines (or s.Goroutines), as
+// b.RunParallel does, so -cpu sets the parallelism.
 func Bench(b *testing.B, s Suite) {
 	if err := s.Validate(); err != nil {
 		b.Fatal(err)
@@ -86,9 +91,13 @@ func Bench(b *testing.B, s Suite) {
 			for _, im := range w.Impls {
 				b.Run("impl="+im.Name, func(b *testing.B) {
 					b.ReportAllocs()
+					g := runtime.GOMAXPROCS(0)
+					if s.Goroutines > 0 {
+						g = s.Goroutines
+					}
 					body := im.Setup()
 					b.ResetTimer()
-					RunOps(body, runtime.GOMAXPROCS(0), b.N)
+					RunOps(body, g, b.N)
 				})
 			}
 		})

@@ -4,7 +4,11 @@
 // here, so there is one source of truth for every workload.
 package suites
 
-import "github.com/breakeven-go/breakeven/internal/benchutil"
+import (
+	"runtime"
+
+	"github.com/breakeven-go/breakeven/internal/benchutil"
+)
 
 // All returns every registered suite, in the order cmd/breakeven reports
 // them.
@@ -14,5 +18,8 @@ func All() []benchutil.Suite {
 		Map(),
 		CowValue(),
 		CowMap(),
+		Fanout(),
 	}
 }
+
+func maxprocs() int { return runtime.GOMAXPROCS(0) }

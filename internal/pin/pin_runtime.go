@@ -1,6 +1,6 @@
 //go:build !breakeven_purego
 
-package shard
+package pin
 
 import _ "unsafe" // for go:linkname
 
@@ -10,9 +10,9 @@ import _ "unsafe" // for go:linkname
 // preempted or moved to another P, so the returned id names the P it runs on.
 //
 // Trade-off: this is the only way to learn the current P without a system
-// call, and it makes Add write a cell no other P writes. The price is a
+// call, and it lets per-CPU structures write a slot no other P writes. The price is a
 // dependency on a runtime internal that a future Go release could withdraw.
-// Build with -tags breakeven_purego to use the portable striping in
+// Build with -tags breakeven_purego to use the portable hash in
 // pin_purego.go instead; CI runs the tests both ways.
 
 //go:linkname procPin runtime.procPin
@@ -21,12 +21,15 @@ func procPin() int
 //go:linkname procUnpin runtime.procUnpin
 func procUnpin()
 
-// pinned reports whether cellIndex follows the current P (true here) or only
-// approximates it (the portable build).
-const pinned = true
+// Exact reports whether Index is the current P's id (true here) or only a
+// per-goroutine hash (the portable build).
+const Exact = true
 
-// cellIndex returns the index of the cell the caller should write and pins
-// the goroutine to its P until unpin is called.
-func cellIndex() int { return procPin() }
+// Index returns the current P's id, in [0, GOMAXPROCS), and pins the
+// goroutine to that P until Unpin: no preemption, no other goroutine on
+// that P. Call Unpin promptly and do not block, lock or allocate much in
+// between.
+func Index() int { return procPin() }
 
-func unpin() { procUnpin() }
+// Unpin ends the pin Index started.
+func Unpin() { procUnpin() }

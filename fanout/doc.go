@@ -1,0 +1,20 @@
+// Package fanout runs a function over many items at once, with a bound on
+// how many run together, results in input order, the first error cancelling
+// the rest, and panics delivered to the caller.
+//
+// It is built for the failures the reference text's case studies describe:
+// goroutines spawned before a slot is free (memory blow-ups), per-request
+// limits that multiply under load and flood the downstream (use a shared
+// [Budget]), and fan-out of work too small to pay for a goroutine. fanout
+// starts at most Limit worker goroutines per call, never one per item, and
+// measures the first items before it fans out at all: when the whole job is
+// too small to pay for a second goroutine it runs as a plain loop on the
+// caller's goroutine, and when items are tiny it hands them out in chunks.
+//
+// # When not to use it
+//
+// A plain loop is the right tool for a few items or cheap ones; fanout's
+// adaptive rule only keeps the loss small (see [Map] for the measured
+// costs). For tasks of different types that do not form a slice, use
+// golang.org/x/sync/errgroup directly.
+package fanout

@@ -1,0 +1,6 @@
+//go:build !race
+
+package pin
+
+// Race reports a -race build.
+const Race = false
