@@ -39,8 +39,14 @@
 //     caps fan-out across every request of a service. A job too small to
 //     pay for a goroutine runs as a plain loop.
 //
-// More families (hedged calls, load shedding, rate limits, bounded pools)
-// follow the same rule:
+//   - [github.com/breakeven-go/breakeven/pool.Bytes] and
+//     [github.com/breakeven-go/breakeven/pool.Pool]: reuse buffers and costly
+//     objects with a hard bound on the memory kept, where sync.Pool keeps
+//     everything until two collections pass. Not on cold paths or for small
+//     objects, where make per call is as fast and simpler.
+//
+// More families (hedged calls, load shedding, rate limits) follow the same
+// rule:
 // each package doc names its baseline and the regime where the baseline is
 // the better choice.
 package breakeven

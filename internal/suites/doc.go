@@ -19,6 +19,8 @@ func All() []benchutil.Suite {
 		CowValue(),
 		CowMap(),
 		Fanout(),
+		Bytes(),
+		Pool(),
 	}
 }
 

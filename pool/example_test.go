@@ -1,0 +1,76 @@
+package pool_test
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/breakeven-go/breakeven/pool"
+)
+
+func ExampleNew() {
+	buffers := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) },
+		pool.Reset(func(b *bytes.Buffer) { b.Reset() }), // Get never sees old contents
+		pool.MaxIdle(64))
+	b := buffers.Get()
+	b.WriteString("hello")
+	fmt.Println(b.String())
+	buffers.Put(b)
+	fmt.Println(buffers.Get().Len())
+	// Output:
+	// hello
+	// 0
+}
+
+func ExampleKeep() {
+	buffers := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) },
+		pool.Keep(func(b *bytes.Buffer) bool { return b.Cap() <= 64<<10 })) // drop buffers that grew past 64 KiB
+	b := buffers.Get()
+	b.Grow(1 << 20)
+	buffers.Put(b)
+	fmt.Println(buffers.Stats().Drops)
+	// Output: 1
+}
+
+func ExampleNewBytes() {
+	bufs := pool.NewBytes(pool.MaxRetained(16 << 20)) // keep at most 16 MiB
+	b := bufs.Get(1500)
+	fmt.Println(len(b), cap(b))
+	bufs.Put(b)
+	// Output: 1500 2048
+}
+
+func ExampleBytes_Stats() {
+	bufs := pool.NewBytes()
+	for range 3 {
+		b := bufs.Get(4096)
+		bufs.Put(b)
+	}
+	_ = bufs.Get(4096) // never put back
+	s := bufs.Stats()
+	fmt.Println(s.Gets, s.Puts, s.News, s.Outstanding)
+	// Output: 4 3 1 1
+}
+
+func ExampleMaxRetained() {
+	bufs := pool.NewBytes(pool.MaxRetained(1 << 20))
+	held := make([][]byte, 8)
+	for i := range held {
+		held[i] = bufs.Get(512 << 10)
+	}
+	for _, b := range held {
+		bufs.Put(b)
+	}
+	fmt.Println(bufs.Stats().Retained <= 1<<20)
+	// Output: true
+}
+
+func ExampleSizeRange() {
+	bufs := pool.NewBytes(pool.SizeRange(256, 64<<10))
+	b := bufs.Get(100 << 10) // above the largest class: allocated exactly, never pooled
+	fmt.Println(cap(b))
+	bufs.Put(b)
+	fmt.Println(bufs.Stats().Drops)
+	// Output:
+	// 102400
+	// 1
+}
