@@ -1,6 +1,6 @@
 module github.com/breakeven-go/breakeven/internal/peerbench
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/breakeven-go/breakeven v0.0.0
@@ -9,6 +9,9 @@ require (
 
 require github.com/puzpuzpuz/xsync/v4 v4.5.0
 
-require github.com/cespare/xxhash/v2 v2.3.0 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+)
 
 replace github.com/breakeven-go/breakeven => ../..
