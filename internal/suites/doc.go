@@ -21,6 +21,7 @@ func All() []benchutil.Suite {
 		Fanout(),
 		Bytes(),
 		Pool(),
+		RateLimit(),
 	}
 }
 
