@@ -45,8 +45,13 @@
 //     everything until two collections pass. Not on cold paths or for small
 //     objects, where make per call is as fast and simpler.
 //
-// More families (hedged calls, load shedding, rate limits) follow the same
-// rule:
+//   - [github.com/breakeven-go/breakeven/ratelimit.New] and
+//     [github.com/breakeven-go/breakeven/ratelimit.NewKeyed]: rate limits
+//     that stay exact under contention, per-key limits with bounded memory,
+//     and HTTP middleware. Create them at the scope of what they protect,
+//     never per handler or per request.
+//
+// More families (hedged calls, load shedding) follow the same rule:
 // each package doc names its baseline and the regime where the baseline is
 // the better choice.
 package breakeven

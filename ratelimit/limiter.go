@@ -28,7 +28,13 @@ import (
 // A compare-and-swap loop instead of the mutex measured 2.4x slower at 2
 // procs: failed CASes re-read the clock while the mutex lets one core run.
 //
-// COSTS
+// Measured with this repository's suite (BenchmarkRateLimit, 2-core
+// x86-64 VM, -count 6, benchstat) against x/time/rate: Allow costs 0.56x
+// alone and 0.74x at 2 procs when it admits; when it refuses (the overload
+// case) 0.36x alone and 0.17x at 2 procs, as a refusal writes nothing. The
+// plain mutex GCRA it is tested against is cheaper still on admissions at 2
+// procs (0.64x of this Limiter): the lock-free refusal and the Stats
+// counters are what it pays for.
 //
 // A Limiter is safe for concurrent use; build one with [New].
 type Limiter struct {

@@ -22,6 +22,7 @@ func All() []benchutil.Suite {
 		Bytes(),
 		Pool(),
 		RateLimit(),
+		Keyed(),
 	}
 }
 

@@ -1,0 +1,68 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/breakeven-go/breakeven/ratelimit"
+)
+
+func ExampleNew() {
+	// One limiter for the whole process, at the scope of what it protects.
+	l := ratelimit.New(100, 3) // 100 events/s, bursts of 3
+	admitted := 0
+	for range 10 {
+		if l.Allow() {
+			admitted++
+		}
+	}
+	fmt.Println(admitted)
+	// Output: 3
+}
+
+func ExampleLimiter_Wait() {
+	l := ratelimit.New(rate.Every(time.Hour), 1)
+	l.Allow() // spend the only token
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := l.Wait(ctx) // the next token is an hour away: fail now, not in a second
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	// Output: true
+}
+
+func ExampleNewKeyed() {
+	perClient := ratelimit.NewKeyed[string](1, 2)
+	fmt.Println(perClient.Allow("alice"), perClient.Allow("alice"), perClient.Allow("alice"), perClient.Allow("bob"))
+	// Output: true true false true
+}
+
+func ExampleOverride() {
+	k := ratelimit.NewKeyed[string](1, 1, ratelimit.Override("partner", 100, 50))
+	fmt.Println(k.Decide("partner").Limit, k.Decide("anyone").Limit)
+	// Output: 50 1
+}
+
+func ExampleMiddleware() {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	srv := httptest.NewServer(ratelimit.Middleware(ratelimit.NewKeyed[string](rate.Every(time.Minute), 1), api))
+	defer srv.Close()
+	for range 2 {
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("RateLimit-Policy"))
+	}
+	// Output:
+	// 200  "default";q=1;w=60
+	// 429 60 "default";q=1;w=60
+}

@@ -1,0 +1,283 @@
+package ratelimit
+
+import (
+	"fmt"
+	"hash/maphash"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Keyed holds one rate limit per key (client, user, API token) with memory
+// bounded by default: at most MaxKeys keys are tracked (1M unless set),
+// least recently used first out (approximately: see insert).
+//
+// A key whose bucket is full again (it has been idle for burst/r) is
+// indistinguishable from a key never seen, so dropping it is free: Keyed
+// drops such keys from the cold end of its LRU list as it goes, with no
+// background goroutine. Only when MaxKeys is reached with every tracked key
+// still active does it forget an active key's debt (Stats().EvictedActive
+// counts those), which lets that key burst again: size MaxKeys above the
+// number of clients active within burst/r.
+//
+// Keys are spread over shards (a seeded hash picks one; 32 per P), each a
+// map and an LRU list under its own lock, so different keys rarely contend.
+// MaxKeys is global (a shard with no key of its own to give up may go one
+// over), so skew between shards does not evict keys early.
+// Each key's limit is exact in the sense of [Limiter]: its clock is read
+// under the shard lock. Measured (BenchmarkKeyed, 100k keys at 10/s burst
+// 20 each, -count 6): Allow on a tracked key costs 124 ns at 2 procs on
+// uniform keys and 103 ns on Zipf(1.1) keys, 0.48x and 0.49x a map of
+// x/time/rate limiters under a mutex, with no allocation; alone, 195 ns and
+// 100 ns (0.85x, 0.81x).
+//
+// A Keyed is safe for concurrent use; build one with [NewKeyed].
+type Keyed[K comparable] struct {
+	seed      maphash.Seed
+	shards    []keyedShard[K]
+	maxKeys   int64
+	keys      atomic.Int64 // tracked keys in all shards; changed on insert and evict only
+	def       *params
+	overrides map[K]*params // read-only after NewKeyed
+	epoch     time.Time
+}
+
+type keyedShard[K comparable] struct {
+	mu      sync.Mutex
+	m       map[K]*entry[K]
+	lru     entry[K] // sentinel: lru.next is the most recently used
+	counts  keyedCounts
+	padding [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+type keyedCounts struct {
+	allowed, denied, evicted, evictedActive uint64
+}
+
+type entry[K comparable] struct {
+	key        K
+	tat        int64
+	used       bool // set on every hit; see insert
+	prev, next *entry[K]
+}
+
+// KeyedOption configures a Keyed limiter.
+type KeyedOption interface{ apply(*keyedConfig) }
+
+type keyedConfig struct {
+	maxKeys   int
+	overrides []any // keyOverride[K], typed in NewKeyed
+}
+
+type keyedOptionFunc func(*keyedConfig)
+
+func (f keyedOptionFunc) apply(c *keyedConfig) { f(c) }
+
+// MaxKeys bounds the keys a Keyed limiter tracks (default 1<<20). n must be
+// at least 1.
+func MaxKeys(n int) KeyedOption {
+	if n < 1 {
+		panic(fmt.Sprintf("ratelimit: MaxKeys(%d): must be at least 1", n))
+	}
+	return keyedOptionFunc(func(c *keyedConfig) { c.maxKeys = n })
+}
+
+type keyOverride[K comparable] struct {
+	key K
+	p   *params
+}
+
+// Override gives one key its own rate and burst (a partner with a larger
+// quota, an abusive client with a smaller one). K must be the limiter's key
+// type; NewKeyed panics otherwise.
+func Override[K comparable](key K, r rate.Limit, burst int) KeyedOption {
+	p := newParams(r, burst, "Override")
+	return keyedOptionFunc(func(c *keyedConfig) { c.overrides = append(c.overrides, keyOverride[K]{key, p}) })
+}
+
+// NewKeyed returns a limiter of r events per second with bursts of burst
+// for each key, with the validation of [New].
+func NewKeyed[K comparable](r rate.Limit, burst int, opts ...KeyedOption) *Keyed[K] {
+	cfg := keyedConfig{maxKeys: 1 << 20}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	n := 1
+	for n < 32*runtime.GOMAXPROCS(0) && n < cfg.maxKeys {
+		n <<= 1
+	}
+	k := &Keyed[K]{
+		seed:    maphash.MakeSeed(),
+		shards:  make([]keyedShard[K], n),
+		maxKeys: int64(cfg.maxKeys),
+		def:     newParams(r, burst, "NewKeyed"),
+		epoch:   time.Now(),
+	}
+	for i := range k.shards {
+		s := &k.shards[i]
+		s.m = make(map[K]*entry[K])
+		s.lru.next, s.lru.prev = &s.lru, &s.lru
+	}
+	for _, o := range cfg.overrides {
+		ov, ok := o.(keyOverride[K])
+		if !ok {
+			panic(fmt.Sprintf("ratelimit: Override for a %T key given to a Keyed limiter of %T keys", o, *new(K)))
+		}
+		if k.overrides == nil {
+			k.overrides = map[K]*params{}
+		}
+		k.overrides[ov.key] = ov.p
+	}
+	return k
+}
+
+// Allow reports whether one event for key may happen now, and counts it if
+// so. It does not allocate when key is already tracked.
+func (k *Keyed[K]) Allow(key K) bool { return k.decide(key, 1, 0).Allowed }
+
+// AllowN reports whether n events for key may happen now.
+func (k *Keyed[K]) AllowN(key K, n int) bool { return k.decide(key, n, 0).Allowed }
+
+// Decide is Allow with the details HTTP headers need.
+func (k *Keyed[K]) Decide(key K) Decision { return k.decide(key, 1, 0) }
+
+func (k *Keyed[K]) paramsFor(key K) *params {
+	if k.overrides != nil {
+		if p, ok := k.overrides[key]; ok {
+			return p
+		}
+	}
+	return k.def
+}
+
+// decide admits n events for key if they fit within maxWait, returning the
+// wait in RetryAfter when admitted with a delay.
+func (k *Keyed[K]) decide(key K, n int, maxWait time.Duration) Decision {
+	p := k.paramsFor(key)
+	d := Decision{Limit: p.burst, Window: p.window()}
+	switch {
+	case p.interval == 0:
+		d.Allowed, d.Remaining = true, p.burst
+		return d
+	case p.interval < 0 || n > p.burst || n <= 0:
+		// Rate 0 per key has no per-key state worth keeping: refuse
+		// (a rate-0 key limit means "blocked").
+		d.Allowed = n == 0
+		return d
+	}
+	s := &k.shards[maphash.Comparable(k.seed, key)&uint64(len(k.shards)-1)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := int64(time.Since(k.epoch))
+	e := s.m[key]
+	if e == nil {
+		e = k.insert(s, key, now)
+	} else {
+		e.used = true
+	}
+	cost := p.interval * int64(n)
+	next := max(e.tat, now) + cost
+	wait := next - p.tau - now
+	if wait > int64(maxWait) {
+		s.counts.denied += uint64(n)
+		d.RetryAfter = time.Duration(wait - int64(maxWait))
+		d.Remaining = int(max(0, p.tau-(e.tat-now)) / p.interval)
+		d.Reset = time.Duration(max(0, e.tat-now))
+		return d
+	}
+	e.tat = next
+	s.counts.allowed += uint64(n)
+	d.Allowed = true
+	d.RetryAfter = time.Duration(max(wait, 0))
+	d.Remaining = int((p.tau - (next - now)) / p.interval)
+	d.Reset = time.Duration(next - now)
+	return d
+}
+
+// insert tracks a new key in s (locked). It first drops every idle key
+// (full bucket) at the cold end of s's LRU list, each key being dropped at
+// most once, so this costs O(1) amortized; then, if MaxKeys are tracked
+// across all shards, it evicts s's least recently used key. It reuses a
+// dropped entry, so a Keyed at capacity does not allocate for new keys.
+func (k *Keyed[K]) insert(s *keyedShard[K], key K, now int64) *entry[K] {
+	var e *entry[K]
+	for tail := s.lru.prev; tail != &s.lru && tail.tat <= now; tail = s.lru.prev {
+		e = s.remove(tail) // full bucket: forgetting it changes nothing
+		s.counts.evicted++
+		k.keys.Add(-1)
+	}
+	if k.keys.Load() >= k.maxKeys && s.lru.prev != &s.lru {
+		// Second chance (the CLOCK approximation of LRU): a key used since
+		// it last reached the cold end goes back to the front once. A hit
+		// then only sets a flag in its own entry instead of relinking three
+		// list neighbours, which on 100k keys meant three more cache misses.
+		tail := s.lru.prev
+		for tail.used {
+			tail.used = false
+			s.touch(tail)
+			tail = s.lru.prev
+		}
+		e = s.remove(tail)
+		s.counts.evicted++
+		if tail.tat > now {
+			s.counts.evictedActive++
+		}
+		k.keys.Add(-1)
+	}
+	if e == nil {
+		e = new(entry[K])
+	}
+	*e = entry[K]{key: key}
+	s.m[key] = e
+	s.pushFront(e)
+	k.keys.Add(1)
+	return e
+}
+
+func (s *keyedShard[K]) remove(e *entry[K]) *entry[K] {
+	e.prev.next, e.next.prev = e.next, e.prev
+	delete(s.m, e.key)
+	return e
+}
+
+func (s *keyedShard[K]) pushFront(e *entry[K]) {
+	e.prev, e.next = &s.lru, s.lru.next
+	s.lru.next.prev = e
+	s.lru.next = e
+}
+
+func (s *keyedShard[K]) touch(e *entry[K]) {
+	if s.lru.next == e {
+		return
+	}
+	e.prev.next, e.next.prev = e.next, e.prev
+	s.pushFront(e)
+}
+
+// KeyedStats is a snapshot of a Keyed limiter.
+type KeyedStats struct {
+	Keys          int    // keys tracked now
+	Allowed       uint64 // events admitted
+	Denied        uint64 // events refused
+	Evicted       uint64 // keys dropped (idle, or to stay under MaxKeys)
+	EvictedActive uint64 // of those, keys whose bucket was not yet full
+}
+
+// Stats returns a snapshot, locking each shard in turn.
+func (k *Keyed[K]) Stats() KeyedStats {
+	var st KeyedStats
+	for i := range k.shards {
+		s := &k.shards[i]
+		s.mu.Lock()
+		st.Keys += len(s.m)
+		st.Allowed += s.counts.allowed
+		st.Denied += s.counts.denied
+		st.Evicted += s.counts.evicted
+		st.EvictedActive += s.counts.evictedActive
+		s.mu.Unlock()
+	}
+	return st
+}
