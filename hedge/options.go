@@ -1,0 +1,63 @@
+package hedge
+
+import (
+	"fmt"
+	"time"
+)
+
+// Option configures a Hedger.
+type Option interface{ apply(*config) }
+
+type config struct {
+	delay       time.Duration // fixed delay; with percentile, the delay until warmed up
+	hasDelay    bool
+	percentile  float64 // 0: fixed delay only
+	maxAttempts int
+	budget      float64 // 0: no budget
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// Delay hedges after a fixed delay d: if no attempt has answered d after the
+// last one started, start another. With Percentile, d is the delay used
+// until enough latencies have been seen. d must be positive.
+func Delay(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("hedge: Delay(%v): must be positive", d))
+	}
+	return optionFunc(func(c *config) { c.delay, c.hasDelay = d, true })
+}
+
+// Percentile hedges after the p-quantile of recently observed latencies,
+// so the delay follows the backend (Percentile(0.95): hedge the slowest 5%
+// or so). p must be in (0, 1). See Hedger for how latencies are tracked.
+func Percentile(p float64) Option {
+	if !(p > 0 && p < 1) {
+		panic(fmt.Sprintf("hedge: Percentile(%v): must be in (0, 1)", p))
+	}
+	return optionFunc(func(c *config) { c.percentile = p })
+}
+
+// MaxAttempts bounds the attempts per call, the first included (default 2:
+// one hedge). n must be at least 2; for no hedging, do not use a Hedger.
+func MaxAttempts(n int) Option {
+	if n < 2 {
+		panic(fmt.Sprintf("hedge: MaxAttempts(%d): must be at least 2", n))
+	}
+	return optionFunc(func(c *config) { c.maxAttempts = n })
+}
+
+// Budget keeps extra attempts at or below fraction of calls: each call earns
+// fraction of a token, each hedge spends one, and at most budgetBurst
+// tokens are saved up, so over any run of calls hedges stay under
+// fraction x calls + budgetBurst. An exhausted budget only stops new
+// hedges; attempts already running are never cancelled for it. fraction
+// must be in (0, 1].
+func Budget(fraction float64) Option {
+	if !(fraction > 0 && fraction <= 1) {
+		panic(fmt.Sprintf("hedge: Budget(%v): must be in (0, 1]", fraction))
+	}
+	return optionFunc(func(c *config) { c.budget = fraction })
+}
