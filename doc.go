@@ -55,7 +55,12 @@
 //     a backend with a slow tail; a Budget bounds the extra load. Not for
 //     overloaded backends, where hedges add to the problem.
 //
-// Load shedding follows the same rule:
+//   - [github.com/breakeven-go/breakeven/shed.Middleware] with
+//     [github.com/breakeven-go/breakeven/shed.NewAdaptive]: reject at the door
+//     when offered more than capacity, with 503 and Retry-After, learning
+//     the limit from latency. Not for work that should queue.
+//
+// Each package doc follows the same rule:
 // each package doc names its baseline and the regime where the baseline is
 // the better choice.
 package breakeven

@@ -1,0 +1,235 @@
+package shed
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Adaptive admits requests up to a concurrency limit it derives from
+// observed latency, so it needs no tuning.
+//
+// The algorithm, in windows of Window (default 100 ms) with at least one
+// completed request:
+//
+//   - It starts low (InitialLimit, default 4), so the first windows see
+//     the service without a queue and learn its no-load latency, and
+//     doubles the limit each window (slow start) until latency first
+//     exceeds the tolerance or a request is dropped. A limiter that started
+//     high on an overloaded service would take queueing for the service
+//     time and never find the right limit.
+//   - It keeps a no-load latency: the lowest window mean seen. The estimate
+//     may rise (by a tenth of the difference per window) only in windows
+//     where fewer than half the slots were used, so a long overload, whose
+//     latencies all include queueing, cannot ratchet it up until shedding
+//     stops (Netflix concurrency-limits #165, Envoy #11579).
+//   - Gradient (the default): the new limit is limit x clamp(Tolerance x
+//     noLoad / windowMean, 0.5, 1) + sqrt(limit), averaged half and half
+//     with the old one. Latency up to Tolerance (default 2) times the
+//     no-load latency is accepted; beyond it the limit shrinks in
+//     proportion; the sqrt(limit) term lets a small queue form, which is
+//     how the limit finds spare capacity.
+//   - AIMD (option): plus one per window when latency is within
+//     Tolerance, times 0.9 when it is not. It never halves, so reaching
+//     MaxLimit does not set off a collapse (Netflix #155).
+//   - Either way the limit grows only in windows where at least half of it
+//     was in use, so it cannot grow without bound while idle (Netflix #134),
+//     stays within [MinLimit, MaxLimit] (default 2 and 1000), and a window
+//     with Dropped outcomes
+//     (timeouts) multiplies it by 0.9 without using their latencies, which
+//     say nothing about service time (Netflix #176).
+//
+// Admission is a compare-and-swap on the in-flight count against the
+// current limit, so no interleaving exceeds it.
+//
+// Measured over real HTTP on loopback (TestOverloadOverHTTP, 2-core VM): in
+// front of a 4-slot x 10 ms backend (400 req/s) offered 800 req/s after a
+// second at half load, NewAdaptive() with defaults settled at a limit of 13
+// and kept 0.95 of capacity as goodput within 200 ms with an accepted p99
+// of 37 ms; a hand-tuned NewInFlight(8) kept 0.94 with a p99 of 21 ms. The
+// adaptive limit runs a longer queue than the best fixed one, the price of
+// not knowing the backend.
+type Adaptive struct {
+	cfg      adaptiveConfig
+	inFlight atomic.Int64
+	limitN   atomic.Int64 // published limit
+
+	mu          sync.Mutex
+	limit       float64
+	noLoad      time.Duration
+	windowStart time.Time
+	sum         time.Duration
+	samples     int
+	drops       int
+	peak        int64 // most in flight during the window
+	recent      time.Duration
+	slowStart   bool // doubling until latency first exceeds the tolerance
+
+	accepted, shedS, shedC, dropped, failed atomic.Uint64
+}
+
+// Option configures an Adaptive limiter.
+type Option interface{ apply(*adaptiveConfig) }
+
+type adaptiveConfig struct {
+	initial, min, max int
+	window            time.Duration
+	tolerance         float64
+	aimd              bool
+}
+
+type optionFunc func(*adaptiveConfig)
+
+func (f optionFunc) apply(c *adaptiveConfig) { f(c) }
+
+// Limits sets the initial, minimum and maximum limit (default 4, 2, 1000);
+// 1 <= min <= initial <= max.
+func Limits(initial, min, max int) Option {
+	if min < 1 || initial < min || max < initial {
+		panic(fmt.Sprintf("shed: Limits(%d, %d, %d): want 1 <= min <= initial <= max", initial, min, max))
+	}
+	return optionFunc(func(c *adaptiveConfig) { c.initial, c.min, c.max = initial, min, max })
+}
+
+// Window sets how often the limit is updated (default 100 ms); d must be
+// positive.
+func Window(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("shed: Window(%v): must be positive", d))
+	}
+	return optionFunc(func(c *adaptiveConfig) { c.window = d })
+}
+
+// Tolerance sets how many times the no-load latency is accepted before the
+// limit shrinks (default 2); t must be at least 1.
+func Tolerance(t float64) Option {
+	if !(t >= 1) {
+		panic(fmt.Sprintf("shed: Tolerance(%v): must be at least 1", t))
+	}
+	return optionFunc(func(c *adaptiveConfig) { c.tolerance = t })
+}
+
+// AIMD switches the update rule from gradient to additive increase,
+// multiplicative decrease.
+func AIMD() Option { return optionFunc(func(c *adaptiveConfig) { c.aimd = true }) }
+
+// NewAdaptive returns an adaptive limiter; see Adaptive for the algorithm.
+func NewAdaptive(opts ...Option) *Adaptive {
+	cfg := adaptiveConfig{initial: 4, min: 2, max: 1000, window: 100 * time.Millisecond, tolerance: 2}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	a := &Adaptive{cfg: cfg, limit: float64(cfg.initial), windowStart: time.Now(), slowStart: true}
+	a.limitN.Store(int64(cfg.initial))
+	return a
+}
+
+// Acquire implements Limiter.
+func (a *Adaptive) Acquire(ctx context.Context) (Permit, error) {
+	if err := ctx.Err(); err != nil {
+		return Permit{}, err
+	}
+	prio := PriorityFrom(ctx)
+	for {
+		limit := a.limitN.Load()
+		if prio != Critical {
+			limit = max(1, int64(float64(limit)*sheddableShare))
+		}
+		n := a.inFlight.Load()
+		if n >= limit {
+			if prio == Critical {
+				a.shedC.Add(1)
+			} else {
+				a.shedS.Add(1)
+			}
+			return Permit{}, fmt.Errorf("%w: %d requests in flight, limit %d", ErrOverloaded, n, limit)
+		}
+		if a.inFlight.CompareAndSwap(n, n+1) {
+			a.accepted.Add(1)
+			return Permit{owner: a, start: time.Now()}, nil
+		}
+	}
+}
+
+func (a *Adaptive) release(start time.Time, o Outcome) {
+	now := time.Now()
+	inFlight := a.inFlight.Add(-1) + 1 // as it was while this request ran
+	switch o {
+	case Dropped:
+		a.dropped.Add(1)
+	case Failure:
+		a.failed.Add(1)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.peak = max(a.peak, inFlight)
+	switch o {
+	case Success:
+		a.sum += now.Sub(start)
+		a.samples++
+	case Dropped:
+		a.drops++
+	}
+	if now.Sub(a.windowStart) >= a.cfg.window && a.samples+a.drops > 0 {
+		a.update()
+		a.windowStart, a.sum, a.samples, a.drops, a.peak = now, 0, 0, 0, 0
+	}
+}
+
+// update applies one window to the limit (a.mu held).
+func (a *Adaptive) update() {
+	saturated := float64(a.peak) >= a.limit/2
+	if a.samples > 0 {
+		mean := a.sum / time.Duration(a.samples)
+		a.recent = mean
+		switch {
+		case a.noLoad == 0 || mean < a.noLoad:
+			a.noLoad = mean
+		case !saturated:
+			a.noLoad += (mean - a.noLoad) / 10
+		}
+	}
+	next := a.limit
+	over := a.samples > 0 && float64(a.recent) > a.cfg.tolerance*float64(a.noLoad)
+	if over || a.drops > 0 {
+		a.slowStart = false
+	}
+	switch {
+	case a.drops > 0:
+		next = a.limit * 0.9
+	case a.samples == 0:
+	case a.slowStart:
+		if saturated {
+			next = 2 * a.limit
+		}
+	case a.cfg.aimd:
+		if over {
+			next = a.limit * 0.9
+		} else if saturated {
+			next = a.limit + 1
+		}
+	default:
+		gradient := math.Max(0.5, math.Min(1, a.cfg.tolerance*float64(a.noLoad)/float64(a.recent)))
+		next = a.limit * gradient
+		if saturated {
+			next += math.Sqrt(a.limit)
+		}
+		next = math.Min(next, 2*a.limit)
+		next = (a.limit + next) / 2
+	}
+	a.limit = math.Max(float64(a.cfg.min), math.Min(float64(a.cfg.max), next))
+	a.limitN.Store(int64(math.Round(a.limit)))
+}
+
+// Stats implements Limiter.
+func (a *Adaptive) Stats() Stats {
+	a.mu.Lock()
+	noLoad, recent := a.noLoad, a.recent
+	a.mu.Unlock()
+	return Stats{Limit: int(a.limitN.Load()), InFlight: int(a.inFlight.Load()), Accepted: a.accepted.Load(),
+		ShedSheddable: a.shedS.Load(), ShedCritical: a.shedC.Load(), Dropped: a.dropped.Load(), Failed: a.failed.Load(),
+		MinLatency: noLoad, RecentLatency: recent}
+}

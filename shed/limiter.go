@@ -1,0 +1,93 @@
+package shed
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrOverloaded is the error Acquire returns when it sheds a request.
+var ErrOverloaded = errors.New("shed: overloaded")
+
+// Outcome tells a Limiter how an admitted request ended, so adaptive
+// limiters learn from it.
+type Outcome int
+
+const (
+	// Success: the request completed; its latency is a valid sample.
+	Success Outcome = iota
+	// Dropped: the request timed out or was cancelled; a sign of overload
+	// whose latency says nothing about the service time.
+	Dropped
+	// Failure: the request failed for its own reasons (a 500, a bug); it
+	// is counted but does not move the limit.
+	Failure
+)
+
+// Limiter admits requests up to a concurrency limit.
+type Limiter interface {
+	// Acquire admits one request or refuses it at once with an error
+	// wrapping ErrOverloaded (or ctx's error if ctx is already done). An
+	// admitted request must call Release on the Permit exactly once.
+	Acquire(ctx context.Context) (Permit, error)
+	// Stats returns a snapshot of the limiter's state and counters.
+	Stats() Stats
+}
+
+// Permit is an admitted request's slot. It is a small value: Acquire does
+// not allocate.
+type Permit struct {
+	owner releaser
+	start time.Time
+}
+
+type releaser interface {
+	release(start time.Time, o Outcome)
+}
+
+// Release frees the slot and reports how the request ended.
+func (p Permit) Release(o Outcome) {
+	if p.owner != nil {
+		p.owner.release(p.start, o)
+	}
+}
+
+// Priority orders requests for shedding: under pressure, Sheddable
+// requests are refused before Critical ones.
+type Priority int
+
+const (
+	// Sheddable requests (the default) may use up to 90% of the limit.
+	Sheddable Priority = iota
+	// Critical requests (health checks, payments) may use all of it.
+	Critical
+)
+
+// sheddableShare is the part of the limit Sheddable requests may fill,
+// keeping the rest for Critical ones.
+const sheddableShare = 0.9
+
+type priorityKey struct{}
+
+// WithPriority returns a ctx carrying p, which Acquire reads.
+func WithPriority(ctx context.Context, p Priority) context.Context {
+	return context.WithValue(ctx, priorityKey{}, p)
+}
+
+// PriorityFrom returns the priority ctx carries (Sheddable by default).
+func PriorityFrom(ctx context.Context) Priority {
+	p, _ := ctx.Value(priorityKey{}).(Priority)
+	return p
+}
+
+// Stats is a snapshot of a Limiter.
+type Stats struct {
+	Limit           int    // current concurrency limit
+	InFlight        int    // admitted and not yet released
+	Accepted        uint64 // requests admitted
+	ShedSheddable   uint64 // Sheddable requests refused
+	ShedCritical    uint64 // Critical requests refused
+	Dropped, Failed uint64 // releases with Dropped and Failure outcomes
+	MinLatency      time.Duration
+	RecentLatency   time.Duration // adaptive limiters: the latest window's mean
+}

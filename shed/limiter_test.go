@@ -1,0 +1,200 @@
+package shed_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/breakeven-go/breakeven/shed"
+)
+
+var limiters = []struct {
+	name string
+	new  func(limit int) shed.Limiter
+}{
+	{"inflight", func(n int) shed.Limiter { return shed.NewInFlight(n) }},
+	{"adaptive", func(n int) shed.Limiter { return shed.NewAdaptive(shed.Limits(n, 1, n)) }},
+}
+
+// TestInFlightNeverExceedsLimit: 10k goroutines acquiring and releasing
+// never see more than the limit in flight.
+func TestInFlightNeverExceedsLimit(t *testing.T) {
+	for _, im := range limiters {
+		t.Run(im.name, func(t *testing.T) {
+			const limit = 16
+			l := im.new(limit)
+			var inFlight, peak atomic.Int64
+			var wg sync.WaitGroup
+			ctx := shed.WithPriority(context.Background(), shed.Critical)
+			for range 10_000 {
+				wg.Go(func() {
+					p, err := l.Acquire(ctx)
+					if err != nil {
+						if !errors.Is(err, shed.ErrOverloaded) {
+							t.Errorf("Acquire: %v", err)
+						}
+						return
+					}
+					n := inFlight.Add(1)
+					for o := peak.Load(); n > o && !peak.CompareAndSwap(o, n); o = peak.Load() {
+					}
+					inFlight.Add(-1)
+					p.Release(shed.Success)
+				})
+			}
+			wg.Wait()
+			if p := peak.Load(); p > limit {
+				t.Fatalf("%d requests in flight at once, limit %d", p, limit)
+			}
+			if s := l.Stats(); s.InFlight != 0 || s.Accepted == 0 || s.Accepted+s.ShedCritical != 10_000 {
+				t.Fatalf("Stats = %+v", s)
+			}
+		})
+	}
+}
+
+func TestCriticalIsShedLast(t *testing.T) {
+	l := shed.NewInFlight(10) // sheddable may use 9
+	var permits []shed.Permit
+	for range 9 {
+		p, err := l.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		permits = append(permits, p)
+	}
+	if _, err := l.Acquire(context.Background()); !errors.Is(err, shed.ErrOverloaded) {
+		t.Fatalf("10th sheddable request: err = %v, want ErrOverloaded", err)
+	}
+	p, err := l.Acquire(shed.WithPriority(context.Background(), shed.Critical))
+	if err != nil {
+		t.Fatalf("critical request refused with a slot kept for it: %v", err)
+	}
+	p.Release(shed.Success)
+	for _, p := range permits {
+		p.Release(shed.Dropped)
+	}
+	if s := l.Stats(); s.ShedSheddable != 1 || s.Dropped != 9 || s.InFlight != 0 {
+		t.Fatalf("Stats = %+v", s)
+	}
+}
+
+// simulate offers an open-loop load of rate req/s to a backend of 4 slots x
+// 10 ms behind l, on synctest's clock, for d; it returns the limits seen at
+// each 100 ms and the accepted requests' latencies.
+func simulate(l shed.Limiter, rate int, d time.Duration, slots chan struct{}) (limits []int, latencies []time.Duration) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	every := time.Second / time.Duration(rate)
+	stop := time.Now().Add(d)
+	next := time.Now()
+	tick := time.Now()
+	for time.Now().Before(stop) {
+		wg.Go(func() {
+			start := time.Now()
+			p, err := l.Acquire(context.Background())
+			if err != nil {
+				return
+			}
+			slots <- struct{}{}
+			time.Sleep(10 * time.Millisecond)
+			<-slots
+			p.Release(shed.Success)
+			mu.Lock()
+			latencies = append(latencies, time.Since(start))
+			mu.Unlock()
+		})
+		next = next.Add(every)
+		time.Sleep(time.Until(next))
+		if time.Since(tick) >= 100*time.Millisecond {
+			tick = time.Now()
+			limits = append(limits, l.Stats().Limit)
+		}
+	}
+	wg.Wait()
+	return limits, latencies
+}
+
+// TestAdaptiveDoesNotDriftUnderLongOverload: 10 simulated minutes at 2x
+// capacity keep the limit near the backend's (4 slots), and the no-load
+// latency estimate stays at the service time instead of ratcheting up.
+func TestAdaptiveDoesNotDriftUnderLongOverload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := shed.NewAdaptive()
+		slots := make(chan struct{}, 4)
+		limits, _ := simulate(a, 800, 10*time.Minute, slots)
+		early, late := avg(limits[50:1000]), avg(limits[len(limits)-1000:])
+		if late > 20 || late > early*1.5 {
+			t.Fatalf("limit averaged %.1f early in the overload and %.1f late: drift", early, late)
+		}
+		if s := a.Stats(); s.MinLatency > 15*time.Millisecond {
+			t.Fatalf("no-load latency estimate = %v after a long overload, want about 10ms", s.MinLatency)
+		}
+	})
+}
+
+// TestAdaptiveRecoversAfterOverload: after the overload ends, nothing more
+// is shed at half load.
+func TestAdaptiveRecoversAfterOverload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := shed.NewAdaptive()
+		slots := make(chan struct{}, 4)
+		simulate(a, 1600, 5*time.Second, slots) // 4x capacity
+		before := a.Stats().ShedSheddable
+		if before == 0 {
+			t.Fatal("nothing shed at 4x capacity")
+		}
+		simulate(a, 200, 5*time.Second, slots) // half capacity
+		if shedAfter := a.Stats().ShedSheddable - before; shedAfter > 20 {
+			t.Fatalf("%d requests shed at half load after the overload ended", shedAfter)
+		}
+	})
+}
+
+func avg(xs []int) float64 {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return float64(s) / float64(len(xs))
+}
+
+func TestAIMDConverges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := shed.NewAdaptive(shed.AIMD())
+		slots := make(chan struct{}, 4)
+		limits, lat := simulate(a, 800, 30*time.Second, slots)
+		if late := avg(limits[len(limits)-100:]); late > 20 {
+			t.Fatalf("AIMD limit averaged %.1f at 2x overload of a 4-slot backend", late)
+		}
+		if len(lat) < 10_000 {
+			t.Fatalf("only %d requests served in 30s of a 400/s backend", len(lat))
+		}
+	})
+}
+
+func TestBadOptionsPanic(t *testing.T) {
+	for name, f := range map[string]func(){
+		"NewInFlight(0)":    func() { shed.NewInFlight(0) },
+		"Limits(1, 2, 3)":   func() { shed.Limits(1, 2, 3) },
+		"Window(0s)":        func() { shed.Window(0) },
+		"Tolerance(0.5)":    func() { shed.Tolerance(0.5) },
+		"RetryAfter(100ms)": func() { shed.RetryAfter(100 * time.Millisecond) },
+		"Status(200)":       func() { shed.Status(200) },
+	} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.HasPrefix(msg, "shed: "+name) {
+					t.Errorf("%s panicked with %q", name, msg)
+				}
+			}()
+			f()
+		}()
+	}
+}
