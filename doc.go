@@ -60,7 +60,6 @@
 //     when offered more than capacity, with 503 and Retry-After, learning
 //     the limit from latency. Not for work that should queue.
 //
-// Each package doc follows the same rule:
-// each package doc names its baseline and the regime where the baseline is
-// the better choice.
+// Each package doc names its baseline and the regime where the baseline is
+// the better choice, with the numbers measured here.
 package breakeven

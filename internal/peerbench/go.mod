@@ -12,6 +12,7 @@ require github.com/puzpuzpuz/xsync/v4 v4.5.0
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
 
 replace github.com/breakeven-go/breakeven => ../..
