@@ -177,3 +177,11 @@ func TestLatenciesPercentile(t *testing.T) {
 		}
 	}
 }
+
+func TestRatioKeepsTwoDigits(t *testing.T) {
+	for r, want := range map[float64]string{12.3: "12x", 1.56: "1.6x", 0.456: "0.46x", 0.0031: "0.0031x"} {
+		if got := Ratio(r); got != want {
+			t.Errorf("Ratio(%v) = %q, want %q", r, got, want)
+		}
+	}
+}

@@ -93,5 +93,9 @@ func Ratio(r float64) string {
 	if r >= 1 {
 		return fmt.Sprintf("%.1fx", r)
 	}
-	return fmt.Sprintf("%.2fx", r)
+	if r >= 0.01 {
+		return fmt.Sprintf("%.2fx", r)
+	}
+	return fmt.Sprintf("%.2gx", r) // 0.0031x, not 0.00x
+
 }

@@ -1,0 +1,199 @@
+package redisrate_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/breakeven-go/breakeven/ratelimit"
+	"github.com/breakeven-go/breakeven/ratelimit/redisrate"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestFleetWideLimit: 4 independent clients (4 "instances") x 8 goroutines
+// hammer one key at 500/s burst 20 for 2 s; together they get 950..1050
+// admissions (at most 500 x 2 + 20), with no errors.
+func TestFleetWideLimit(t *testing.T) {
+	srv := startRedis(t)
+	var admitted, errs atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(2 * time.Second)
+	for range 4 {
+		l := redisrate.New(srv.client(t), 500, 20)
+		for range 8 {
+			wg.Go(func() {
+				for time.Now().Before(deadline) {
+					ok, err := l.Allow(context.Background(), "shared-key")
+					if err != nil {
+						errs.Add(1)
+						continue
+					}
+					if ok {
+						admitted.Add(1)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if n := admitted.Load(); n < 950 || n > 1050 || errs.Load() != 0 {
+		t.Fatalf("admitted %d (errors %d) in 2s at 500/s burst 20 across 4 clients, want 950..1050 and no errors", n, errs.Load())
+	}
+}
+
+func TestResultAndExpiry(t *testing.T) {
+	srv := startRedis(t)
+	c := srv.client(t)
+	l := redisrate.New(c, 10, 3, redisrate.Prefix("test:"))
+	ctx := context.Background()
+	for i := range 3 {
+		res, err := l.AllowN(ctx, "k", 1)
+		if err != nil || !res.Allowed || res.Remaining != 2-i {
+			t.Fatalf("event %d: %+v, %v", i, res, err)
+		}
+	}
+	res, err := l.AllowN(ctx, "k", 1)
+	if err != nil || res.Allowed || res.RetryAfter <= 0 || res.RetryAfter > 100*time.Millisecond {
+		t.Fatalf("4th event: %+v, %v; want refused with RetryAfter up to 100ms", res, err)
+	}
+	ttl, err := c.PTTL(ctx, "test:{k}").Result()
+	if err != nil || ttl <= 0 || ttl > 300*time.Millisecond {
+		t.Fatalf("key TTL = %v, %v; want it to expire when the bucket is full (<= 300ms)", ttl, err)
+	}
+	if _, err := l.AllowN(ctx, "k", 4); err == nil {
+		t.Fatal("AllowN above the burst did not fail")
+	}
+}
+
+// TestRedisDownFollowsPolicyAndRecovers kills redis-server mid-test: every
+// call returns promptly with its error and the policy's answer, and once a
+// server is back the limit applies again.
+func TestRedisDownFollowsPolicyAndRecovers(t *testing.T) {
+	srv := startRedis(t)
+	var hooked atomic.Int64
+	mk := func(p redisrate.FailurePolicy) *redisrate.Limiter {
+		return redisrate.New(srv.client(t), 1, 1, redisrate.OnFailure(p), redisrate.LocalShare(1),
+			redisrate.Timeout(200*time.Millisecond), redisrate.OnError(func(error) { hooked.Add(1) }))
+	}
+	closed, open, local := mk(redisrate.FailClosed), mk(redisrate.FailOpen), mk(redisrate.FallbackLocal)
+	ctx := context.Background()
+	if ok, err := closed.Allow(ctx, "a"); !ok || err != nil {
+		t.Fatalf("with Redis up: %v, %v", ok, err)
+	}
+	srv.stop()
+	for _, tc := range []struct {
+		name string
+		l    *redisrate.Limiter
+		want []bool
+	}{
+		{"fail-closed", closed, []bool{false, false}},
+		{"fail-open", open, []bool{true, true}},
+		{"fallback-local", local, []bool{true, false}}, // 1/s burst 1, decided locally
+	} {
+		for i, want := range tc.want {
+			start := time.Now()
+			ok, err := tc.l.Allow(ctx, "b")
+			if took := time.Since(start); took > 2*time.Second {
+				t.Fatalf("%s: Allow hung for %v with Redis down", tc.name, took)
+			}
+			if err == nil || ok != want {
+				t.Fatalf("%s call %d with Redis down: %v, %v; want %v and an error", tc.name, i, ok, err, want)
+			}
+		}
+	}
+	if hooked.Load() != 6 {
+		t.Fatalf("OnError saw %d errors, want 6", hooked.Load())
+	}
+	srv.start() // same port, empty state
+	waitUp := time.Now().Add(5 * time.Second)
+	for {
+		ok, err := closed.Allow(ctx, "c")
+		if err == nil {
+			if !ok {
+				t.Fatal("first event on a fresh key refused")
+			}
+			break
+		}
+		if time.Now().After(waitUp) {
+			t.Fatalf("limiting did not resume after Redis came back: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ok, err := closed.Allow(ctx, "c"); ok || err != nil {
+		t.Fatalf("second event at 1/s burst 1 after recovery: %v, %v; want refused", ok, err)
+	}
+}
+
+func TestCallerContextBoundsTheCall(t *testing.T) {
+	srv := startRedis(t)
+	l := redisrate.New(srv.client(t), 1, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.Allow(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Allow with a cancelled ctx: %v, want context.Canceled", err)
+	}
+}
+
+// TestMiddleware: the Redis limiter plugs into ratelimit.Middleware over
+// real HTTP, with the same headers as the in-process one.
+func TestMiddleware(t *testing.T) {
+	srv := startRedis(t)
+	l := redisrate.New(srv.client(t), 1, 1)
+	h := ratelimit.Middleware(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	var codes []int
+	for range 2 {
+		resp, err := http.Get(hs.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+		if resp.Header.Get("RateLimit-Policy") != `"default";q=1;w=1` {
+			t.Fatalf("RateLimit-Policy = %q", resp.Header.Get("RateLimit-Policy"))
+		}
+	}
+	if codes[0] != 200 || codes[1] != 429 {
+		t.Fatalf("status codes %v, want [200 429]", codes)
+	}
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+}
+
+// BenchmarkAllow measures decisions per second against a real redis-server
+// on loopback: one caller at a time, and GOMAXPROCS x 16 callers sharing a
+// client (its pool pipelines them over several connections).
+func BenchmarkAllow(b *testing.B) {
+	srv := startRedis(b)
+	l := redisrate.New(srv.client(b), 1e6, 1000)
+	ctx := context.Background()
+	b.Run("callers=1", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := l.Allow(ctx, "bench"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+	})
+	b.Run("callers=16xP", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := l.Allow(ctx, "bench"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+	})
+}
