@@ -22,6 +22,15 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ns":    formatNs,
 	"at":    pointAt,
 	"date":  func(m Machine) string { return m.Date.Format("2006-01-02 15:04 UTC") },
+	"verdictClass": func(v benchutil.Verdict) string {
+		switch {
+		case v.OnPar():
+			return "par"
+		case v.From > 0:
+			return "win"
+		}
+		return "lose"
+	},
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>breakeven report: {{.Machine.CPU}}</title>
@@ -30,7 +39,7 @@ body{font:15px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;padding
 h1{font-size:1.5em;margin-bottom:.2em} h2{margin-top:2em;border-bottom:1px solid #ddd}
 .machine{color:#555} table{border-collapse:collapse;margin:.6em 0}
 td,th{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right} th{background:#f6f6f6}
-td.l,th.l{text-align:left} .win{color:#1a7f37} .lose{color:#b42318}
+td.l,th.l{text-align:left} .win{color:#1a7f37} .lose{color:#b42318} .par{color:#555}
 .verdict{background:#f3f7ff;border-left:4px solid #2f6fed;padding:.5em .8em}
 svg{max-width:100%;height:auto}
 </style></head><body>
@@ -41,7 +50,7 @@ Costs are wall-clock ns per operation with all goroutines running (lower is bett
 <h2>Summary</h2>
 <table><tr><th class="l">primitive</th><th class="l">baseline</th><th class="l">workload</th><th class="l">verdict</th></tr>
 {{range $s := .Suites}}{{range .Workloads}}<tr><td class="l"><a href="#{{$s.Name}}">{{$s.Primitive}}</a></td><td class="l">{{$s.BaselineDesc}}</td>
-<td class="l">{{.Name}}</td><td class="l {{if .Verdict.From}}win{{else}}lose{{end}}">{{.Sentence}}</td></tr>
+<td class="l">{{.Name}}</td><td class="l {{verdictClass .Verdict}}">{{.Sentence}}</td></tr>
 {{end}}{{end}}</table>
 {{range $s := .Suites}}<h2 id="{{.Name}}">{{.Primitive}} vs {{.BaselineDesc}}</h2>
 {{range $w := .Workloads}}<h3>{{$s.Name}}/{{.Name}}</h3>
@@ -58,7 +67,7 @@ Costs are wall-clock ns per operation with all goroutines running (lower is bett
 // chartSVG draws ns/op against goroutines, one line per implementation: the
 // primitive and the baseline bold and coloured, the others thin and grey.
 func chartSVG(s SuiteResult, wr WorkloadResult) string {
-	const W, H, left, right, top, bottom = 640.0, 300.0, 60.0, 130.0, 20.0, 40.0
+	const W, H, left, right, top, bottom = 680.0, 300.0, 60.0, 170.0, 20.0, 40.0
 	gs := wr.Verdict.Goroutines
 	if len(gs) == 0 {
 		return ""
@@ -85,7 +94,7 @@ func chartSVG(s SuiteResult, wr WorkloadResult) string {
 	for i := 0; i <= 4; i++ {
 		v := yMax * float64(i) / 4
 		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#e5e5e5"/>`, left, W-right, y(v), y(v))
-		fmt.Fprintf(&b, `<text x="%g" y="%.1f" font-size="11" text-anchor="end" fill="#555">%s</text>`, left-6, y(v)+4, formatNs(v))
+		fmt.Fprintf(&b, `<text x="%g" y="%.1f" font-size="11" text-anchor="end" fill="#555">%s</text>`, left-6, y(v)+4, tickLabel(v))
 	}
 	for i, g := range gs {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%g" font-size="11" text-anchor="middle" fill="#555">%d</text>`, x(i), H-bottom+16, g)
@@ -122,6 +131,14 @@ func chartSVG(s SuiteResult, wr WorkloadResult) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// tickLabel formats an axis value: 0 as "0", others as formatNs does.
+func tickLabel(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	return formatNs(v)
 }
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten, for axis ticks.

@@ -45,7 +45,8 @@ func Compare(base, prim []Point) Verdict {
 // machine wobble by a few percent; a 0.97x is not a win.
 const Tie = 0.05
 
-func (v Verdict) onPar() bool {
+// OnPar reports whether every ratio is within Tie of 1.
+func (v Verdict) OnPar() bool {
 	for _, r := range v.Ratios {
 		if r < 1-Tie || r > 1+Tie {
 			return false
@@ -69,7 +70,7 @@ func (v Verdict) Sentence(primitive, baseline string) string {
 	}
 	var b strings.Builder
 	switch {
-	case v.onPar():
+	case v.OnPar():
 		fmt.Fprintf(&b, "%s costs the same as %s (within %.0f%%) at every point measured, 1 to %d goroutines",
 			primitive, baseline, Tie*100, v.Goroutines[len(v.Goroutines)-1])
 	case v.From == 0:
