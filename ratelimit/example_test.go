@@ -66,3 +66,22 @@ func ExampleMiddleware() {
 	// 200  "default";q=1;w=60
 	// 429 60 "default";q=1;w=60
 }
+
+func ExampleNewCombined() {
+	// At most 100 calls per second to the payment API, and 10 at once.
+	payments := ratelimit.NewCombined(100, 10, 10)
+	if err := payments.Acquire(context.Background()); err == nil {
+		defer payments.Release()
+		fmt.Println("calling")
+	}
+	// Output: calling
+}
+
+func ExampleLimiter_Reserve() {
+	l := ratelimit.New(10, 1)
+	l.Reserve()      // now
+	r := l.Reserve() // the next slot, 100ms later
+	fmt.Println(r.OK(), r.Delay() > 0)
+	r.Cancel() // not going to happen after all: give it back
+	// Output: true true
+}

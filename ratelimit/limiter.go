@@ -190,14 +190,73 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 		l.waited.Add(int64(n))
 		return nil
 	case <-ctx.Done():
-		// Give the events back if no reservation followed ours; else
-		// they are lost, which errs on the side of admitting fewer.
-		l.mu.Lock()
-		if l.tat.Load() == next {
-			l.tat.Store(next - p.interval*int64(n))
-		}
-		l.mu.Unlock()
+		l.giveBack(p, n, next)
 		return ctx.Err()
+	}
+}
+
+// giveBack returns n reserved events if no reservation followed theirs
+// (tat is still what they set); else they are lost, which errs on the side
+// of admitting fewer.
+func (l *Limiter) giveBack(p *params, n int, next int64) {
+	if p.interval <= 0 {
+		return
+	}
+	l.mu.Lock()
+	if l.tat.Load() == next {
+		l.tat.Store(next - p.interval*int64(n))
+	}
+	l.mu.Unlock()
+}
+
+// Reservation is a claim on events at a future time, as x/time/rate's
+// Reservation: the caller waits Delay itself (or gives up with Cancel).
+type Reservation struct {
+	l    *Limiter
+	p    *params
+	ok   bool
+	n    int
+	next int64
+	at   time.Time
+}
+
+// Reserve reserves one event; see ReserveN.
+func (l *Limiter) Reserve() *Reservation { return l.ReserveN(1) }
+
+// ReserveN reserves n events and says when they may happen; it never
+// refuses for lack of tokens, only when n exceeds the burst (OK is then
+// false). The events count as admitted now.
+func (l *Limiter) ReserveN(n int) *Reservation {
+	ok, wait, next := l.reserve(n, time.Duration(math.MaxInt64))
+	r := &Reservation{l: l, p: l.params.Load(), ok: ok, n: n, next: next}
+	if ok {
+		r.at = time.Now().Add(wait)
+		l.allowed.Add(int64(n))
+		if wait > 0 {
+			l.waited.Add(int64(n))
+		}
+	}
+	return r
+}
+
+// OK reports whether the reservation holds (false if n exceeded the burst).
+func (r *Reservation) OK() bool { return r.ok }
+
+// Delay returns how long to wait before the reserved events may happen: 0
+// if now, and rate.InfDuration if the reservation is not OK.
+func (r *Reservation) Delay() time.Duration {
+	if !r.ok {
+		return rate.InfDuration
+	}
+	return max(0, time.Until(r.at))
+}
+
+// Cancel gives the reserved events back, if no later reservation was made
+// meanwhile, so events that will not happen do not count against the limit.
+func (r *Reservation) Cancel() {
+	if r.ok && time.Now().Before(r.at) {
+		r.l.giveBack(r.p, r.n, r.next)
+		r.ok = false
 	}
 }
 
