@@ -82,18 +82,22 @@ func openLoop(t *testing.T, client *http.Client, url string, rate int, d time.Du
 // middleware on loopback, offers half its capacity for 1 s and then twice
 // its capacity for 2 s, and checks the overload phase: goodput (answers
 // within 200 ms) at least 0.85 of capacity, accepted p99 at most 60 ms, and
-// a Retry-After on every shed response. Both a hand-tuned InFlight(8) and
-// an untuned NewAdaptive() must pass.
+// a Retry-After on every shed response. A hand-tuned InFlight(8) and an
+// untuned NewAdaptive() must pass; InFlight(8) behind a queue is measured.
 func TestOverloadOverHTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3 s of load per limiter")
 	}
 	for _, tc := range []struct {
-		name string
-		l    shed.Limiter
+		name   string
+		l      shed.Limiter
+		maxP99 time.Duration // 0: only logged
 	}{
-		{"inflight-8", shed.NewInFlight(8)},
-		{"adaptive-defaults", shed.NewAdaptive()},
+		{"inflight-8", shed.NewInFlight(8), 60 * time.Millisecond},
+		{"adaptive-defaults", shed.NewAdaptive(), 60 * time.Millisecond},
+		// A queue is for bursts; under sustained overload it adds waiting
+		// (p99 about 59 ms here), so only its goodput is checked.
+		{"inflight-8-queued", shed.NewQueued(shed.NewInFlight(8), 16), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(shed.Middleware(tc.l, slotBackend(4, 10*time.Millisecond)))
@@ -111,8 +115,8 @@ func TestOverloadOverHTTP(t *testing.T) {
 			if goodput < 0.85 {
 				t.Errorf("goodput %.2f of capacity, want at least 0.85", goodput)
 			}
-			if p99 > 60*time.Millisecond {
-				t.Errorf("accepted p99 %v, want at most 60ms", p99)
+			if tc.maxP99 > 0 && p99 > tc.maxP99 {
+				t.Errorf("accepted p99 %v, want at most %v", p99, tc.maxP99)
 			}
 			if res.shed == 0 || res.missingRetryAfter != 0 {
 				t.Errorf("%d shed responses, %d without Retry-After", res.shed, res.missingRetryAfter)

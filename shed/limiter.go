@@ -90,4 +90,11 @@ type Stats struct {
 	Dropped, Failed uint64 // releases with Dropped and Failure outcomes
 	MinLatency      time.Duration
 	RecentLatency   time.Duration // adaptive limiters: the latest window's mean
+
+	// Queued limiters (NewQueued) also report:
+	Queued           int    // requests waiting now
+	ServedFromQueue  uint64 // requests admitted after waiting
+	ShedQueueTimeout uint64 // requests that waited their limit and were shed
+	ShedDeadline     uint64 // requests refused: deadline before the expected wait
+	ShedQueueFull    uint64 // requests shed because the queue was full
 }

@@ -1,0 +1,207 @@
+package shed
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Queued puts a short, bounded wait queue in front of a Limiter, managed the
+// way Facebook's "Fail at Scale" describes: a request that finds no free
+// slot waits for one instead of being shed at once, but
+//
+//   - only while the queue is healthy: if it has not been empty within the
+//     last 100 ms, or a waiter timed out within it, the queue is standing,
+//     and a request may wait only 5 ms instead of 100 ms (CoDel's rule,
+//     which tells a burst from a standing queue);
+//   - a standing queue serves its newest waiters first (adaptive LIFO): they
+//     are the ones whose clients are still waiting, where the oldest have
+//     likely given up;
+//   - a request whose ctx deadline comes before its expected wait (queue
+//     position x recent service time / limit) is refused at once: it would
+//     time out in the queue anyway;
+//   - at most Size requests wait; the rest are shed at once.
+//
+// A queue is for bursts. Under sustained overload it only adds waiting:
+// over loopback HTTP at twice a 400 req/s backend's capacity
+// (TestOverloadOverHTTP), a queue of 16 in front of NewInFlight(8) kept
+// the same goodput (0.95 of capacity) but raised the accepted p99 from 21
+// to 59 ms; in front of NewAdaptive(), whose limit already lets a short
+// queue form at the backend, from 39 to 72 ms.
+//
+// A Queued is safe for concurrent use; build one with [NewQueued].
+type Queued struct {
+	inner          Limiter
+	size           int
+	target, window time.Duration
+
+	mu          sync.Mutex
+	waiters     list.List // of *waiter, oldest at the front
+	lastEmpty   time.Time
+	lastTimeout time.Time     // a waiter was shed for waiting too long
+	service     time.Duration // EWMA of how long admitted requests hold a slot
+
+	queuedNow                  atomic.Int64
+	timedOut, deadlineRefused  atomic.Uint64
+	servedFromQueue, queueShed atomic.Uint64
+}
+
+type waiter struct {
+	ctx     context.Context
+	granted chan Permit // buffered 1
+	elem    *list.Element
+}
+
+// NewQueued returns inner with a wait queue of at most size requests; size
+// must be at least 1.
+func NewQueued(inner Limiter, size int) *Queued {
+	if inner == nil || size < 1 {
+		panic(fmt.Sprintf("shed: NewQueued(%T, %d): want a limiter and size >= 1", inner, size))
+	}
+	return &Queued{inner: inner, size: size, target: 5 * time.Millisecond, window: 100 * time.Millisecond, lastEmpty: time.Now()}
+}
+
+// Acquire implements Limiter.
+func (q *Queued) Acquire(ctx context.Context) (Permit, error) {
+	p, err := q.inner.Acquire(ctx)
+	if err == nil {
+		return q.wrap(p), nil
+	}
+	if !isOverloaded(err) {
+		return Permit{}, err
+	}
+	q.mu.Lock()
+	now := time.Now()
+	if q.waiters.Len() == 0 {
+		q.lastEmpty = now
+	}
+	if q.waiters.Len() >= q.size {
+		q.mu.Unlock()
+		q.queueShed.Add(1)
+		return Permit{}, fmt.Errorf("%w: queue of %d full", ErrOverloaded, q.size)
+	}
+	if dl, ok := ctx.Deadline(); ok && q.service > 0 {
+		limit := max(1, q.inner.Stats().Limit)
+		expected := time.Duration(q.waiters.Len()+1) * q.service / time.Duration(limit)
+		if now.Add(expected).After(dl) {
+			q.mu.Unlock()
+			q.deadlineRefused.Add(1)
+			return Permit{}, fmt.Errorf("%w: expected wait %v is past the deadline", ErrOverloaded, expected)
+		}
+	}
+	timeout := q.window
+	if q.standing(now) {
+		timeout = q.target // CoDel's short leash
+	}
+	w := &waiter{ctx: ctx, granted: make(chan Permit, 1)}
+	w.elem = q.waiters.PushBack(w)
+	q.queuedNow.Add(1)
+	q.mu.Unlock()
+
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case p := <-w.granted:
+		q.servedFromQueue.Add(1)
+		return p, nil
+	case <-t.C:
+		err = fmt.Errorf("%w: waited %v in the queue", ErrOverloaded, timeout)
+		q.timedOut.Add(1)
+		q.mu.Lock()
+		q.lastTimeout = time.Now()
+		q.mu.Unlock()
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	q.mu.Lock()
+	if w.elem != nil {
+		q.waiters.Remove(w.elem)
+		w.elem = nil
+		q.queuedNow.Add(-1)
+		q.mu.Unlock()
+		return Permit{}, err
+	}
+	q.mu.Unlock()
+	// Granted while we were giving up: hand the slot back.
+	(<-w.granted).Release(Dropped)
+	return Permit{}, err
+}
+
+func isOverloaded(err error) bool { return errors.Is(err, ErrOverloaded) }
+
+// wrap makes the inner permit report back to the queue on release.
+func (q *Queued) wrap(p Permit) Permit {
+	return Permit{owner: &queuedRelease{q: q, inner: p}, start: time.Now()}
+}
+
+// queuedRelease is allocated per admission through the queue: the queue
+// must hear of every release to hand the slot on.
+type queuedRelease struct {
+	q     *Queued
+	inner Permit
+}
+
+func (r *queuedRelease) release(start time.Time, o Outcome) {
+	r.inner.Release(o)
+	r.q.handOff(time.Since(start))
+}
+
+// handOff tries to admit a waiter into the slot just freed: the newest in a
+// standing queue, else the oldest.
+func (q *Queued) handOff(held time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.service == 0 {
+		q.service = held
+	} else {
+		q.service += (held - q.service) / 8
+	}
+	for q.waiters.Len() > 0 {
+		e := q.waiters.Front()
+		if q.standing(time.Now()) {
+			e = q.waiters.Back() // adaptive LIFO
+		}
+		w := e.Value.(*waiter)
+		p, err := q.inner.Acquire(w.ctx)
+		if err != nil {
+			if isOverloaded(err) {
+				return // the slot went to a newcomer; wait for the next release
+			}
+			q.waiters.Remove(e) // this waiter's ctx is done; try the next
+			w.elem = nil
+			q.queuedNow.Add(-1)
+			continue
+		}
+		q.waiters.Remove(e)
+		w.elem = nil
+		q.queuedNow.Add(-1)
+		if q.waiters.Len() == 0 {
+			q.lastEmpty = time.Now()
+		}
+		w.granted <- q.wrap(p)
+		return
+	}
+}
+
+// standing reports whether the queue is in its overload state: it has not
+// been empty for a whole window, or a waiter timed out within the last
+// window (timeouts empty the queue without relieving the overload, so
+// emptiness alone would reopen the long leash).
+func (q *Queued) standing(now time.Time) bool {
+	return now.Sub(q.lastEmpty) > q.window || (!q.lastTimeout.IsZero() && now.Sub(q.lastTimeout) < q.window)
+}
+
+// Stats implements Limiter: the inner limiter's, plus the queue's.
+func (q *Queued) Stats() Stats {
+	s := q.inner.Stats()
+	s.Queued = int(q.queuedNow.Load())
+	s.ShedQueueTimeout = q.timedOut.Load()
+	s.ShedDeadline = q.deadlineRefused.Load()
+	s.ShedQueueFull = q.queueShed.Load()
+	s.ServedFromQueue = q.servedFromQueue.Load()
+	return s
+}
