@@ -51,7 +51,12 @@ import (
 // and kept 0.95 of capacity as goodput within 200 ms with an accepted p99
 // of 37 ms; a hand-tuned NewInFlight(8) kept 0.94 with a p99 of 21 ms. The
 // adaptive limit runs a longer queue than the best fixed one, the price of
-// not knowing the backend.
+// not knowing the backend. BenchmarkOverload (1 s per load, same backend)
+// shows the whole curve: with no shedding, goodput falls to 0.34 of
+// capacity at 2x and 0.24 at 4x with a p99 of 1.1 s and 3.2 s, while
+// Adaptive keeps 0.94 at both with a p99 of about 40 ms. Where it loses:
+// at exactly 1x load it sheds 5% that an unprotected backend would have
+// served (goodput 0.95 against 1.0), and at half load it changes nothing.
 type Adaptive struct {
 	cfg      adaptiveConfig
 	inFlight atomic.Int64

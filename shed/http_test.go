@@ -40,7 +40,7 @@ type loadResult struct {
 // openLoop sends rate requests per second to url for d, each on its own
 // goroutine whatever the server's pace (open loop: arrivals do not wait for
 // answers), and waits for them all. Requests go to loopback only.
-func openLoop(t *testing.T, client *http.Client, url string, rate int, d time.Duration, deadline time.Duration) *loadResult {
+func openLoop(t testing.TB, client *http.Client, url string, rate int, d time.Duration, deadline time.Duration) *loadResult {
 	t.Helper()
 	res := &loadResult{}
 	var wg sync.WaitGroup
