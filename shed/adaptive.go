@@ -58,9 +58,9 @@ import (
 // at exactly 1x load it sheds 5% that an unprotected backend would have
 // served (goodput 0.95 against 1.0), and at half load it changes nothing.
 type Adaptive struct {
-	cfg      adaptiveConfig
-	inFlight atomic.Int64
-	limitN   atomic.Int64 // published limit
+	cfg    adaptiveConfig
+	gate                // in flight and counters
+	limitN atomic.Int64 // published limit
 
 	mu          sync.Mutex
 	limit       float64
@@ -72,8 +72,6 @@ type Adaptive struct {
 	peak        int64 // most in flight during the window
 	recent      time.Duration
 	slowStart   bool // doubling until latency first exceeds the tolerance
-
-	accepted, shedS, shedC, dropped, failed atomic.Uint64
 }
 
 // Option configures an Adaptive limiter.
@@ -137,37 +135,15 @@ func (a *Adaptive) Acquire(ctx context.Context) (Permit, error) {
 	if err := ctx.Err(); err != nil {
 		return Permit{}, err
 	}
-	prio := PriorityFrom(ctx)
-	for {
-		limit := a.limitN.Load()
-		if prio != Critical {
-			limit = max(1, int64(float64(limit)*sheddableShare))
-		}
-		n := a.inFlight.Load()
-		if n >= limit {
-			if prio == Critical {
-				a.shedC.Add(1)
-			} else {
-				a.shedS.Add(1)
-			}
-			return Permit{}, fmt.Errorf("%w: %d requests in flight, limit %d", ErrOverloaded, n, limit)
-		}
-		if a.inFlight.CompareAndSwap(n, n+1) {
-			a.accepted.Add(1)
-			return Permit{owner: a, start: time.Now()}, nil
-		}
+	if err := a.admit(a.limitN.Load(), PriorityFrom(ctx)); err != nil {
+		return Permit{}, err
 	}
+	return Permit{owner: a, start: time.Now()}, nil
 }
 
 func (a *Adaptive) release(start time.Time, o Outcome) {
 	now := time.Now()
-	inFlight := a.inFlight.Add(-1) + 1 // as it was while this request ran
-	switch o {
-	case Dropped:
-		a.dropped.Add(1)
-	case Failure:
-		a.failed.Add(1)
-	}
+	inFlight := a.leave(o) // as it was while this request ran
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.peak = max(a.peak, inFlight)
@@ -234,7 +210,7 @@ func (a *Adaptive) Stats() Stats {
 	a.mu.Lock()
 	noLoad, recent := a.noLoad, a.recent
 	a.mu.Unlock()
-	return Stats{Limit: int(a.limitN.Load()), InFlight: int(a.inFlight.Load()), Accepted: a.accepted.Load(),
-		ShedSheddable: a.shedS.Load(), ShedCritical: a.shedC.Load(), Dropped: a.dropped.Load(), Failed: a.failed.Load(),
-		MinLatency: noLoad, RecentLatency: recent}
+	s := a.stats(int(a.limitN.Load()))
+	s.MinLatency, s.RecentLatency = noLoad, recent
+	return s
 }
