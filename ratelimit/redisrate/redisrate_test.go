@@ -37,7 +37,7 @@ func TestFleetWideLimit(t *testing.T) {
 						errs.Add(1)
 						continue
 					}
-					if ok {
+					if ok && time.Now().Before(deadline) { // decided within the window
 						admitted.Add(1)
 					}
 				}
