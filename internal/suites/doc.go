@@ -4,12 +4,7 @@
 // here, so there is one source of truth for every workload.
 package suites
 
-import (
-	"math"
-	"runtime"
-
-	"github.com/breakeven-go/breakeven/internal/benchutil"
-)
+import "github.com/breakeven-go/breakeven/internal/benchutil"
 
 // All returns every registered suite, in the order cmd/breakeven reports
 // them.
@@ -26,7 +21,3 @@ func All() []benchutil.Suite {
 		Keyed(),
 	}
 }
-
-func maxprocs() int { return runtime.GOMAXPROCS(0) }
-
-func mathExp(x float64) float64 { return math.Exp(x) }

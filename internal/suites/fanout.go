@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -115,11 +116,11 @@ func Fanout() benchutil.Suite {
 	return s
 }
 
-// limitOr returns limit, or GOMAXPROCS-like default 0 meaning "as fanout's
-// default" for errgroup: errgroup has no default, so use fanout's.
+// limitOr returns limit, or for 0 fanout's default (GOMAXPROCS), which
+// errgroup, having no default, must be given.
 func limitOr(limit int) int {
 	if limit > 0 {
 		return limit
 	}
-	return maxprocs()
+	return runtime.GOMAXPROCS(0)
 }

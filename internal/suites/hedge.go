@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,7 @@ func Bimodal(fast, slow time.Duration) *SlowTail {
 // Lognormal draws latencies around median with spread sigma (log scale).
 func Lognormal(median time.Duration, sigma float64) *SlowTail {
 	return &SlowTail{draw: func(r *rand.Rand) time.Duration {
-		return time.Duration(float64(median) * mathExp(sigma*r.NormFloat64()))
+		return time.Duration(float64(median) * math.Exp(sigma*r.NormFloat64()))
 	}}
 }
 
