@@ -150,13 +150,21 @@ func suiteNames(ss []benchutil.Suite) []string {
 	return names
 }
 
-func sweep() []int { return benchutil.GoroutineCounts(runtime.GOMAXPROCS(0)) }
+// sweep is the goroutine counts a suite is measured at: 1 to twice
+// GOMAXPROCS, or the one count a suite fixes (fanout: one caller, whose
+// question is how one call uses the cores).
+func sweep(s benchutil.Suite) []int {
+	if s.Goroutines > 0 {
+		return []int{s.Goroutines}
+	}
+	return benchutil.GoroutineCounts(runtime.GOMAXPROCS(0))
+}
 
 func countPoints(ss []benchutil.Suite) int {
 	n := 0
 	for _, s := range ss {
 		for _, w := range s.Workloads {
-			n += len(w.Impls) * len(sweep())
+			n += len(w.Impls) * len(sweep(s))
 		}
 	}
 	return n
@@ -171,7 +179,7 @@ func measureSuite(ctx context.Context, s benchutil.Suite, cfg benchutil.Config, 
 		wr := WorkloadResult{Name: w.Name}
 		for _, im := range w.Impls {
 			ser := Series{Impl: im.Name}
-			for _, g := range sweep() {
+			for _, g := range sweep(s) {
 				prog.step(fmt.Sprintf("%s/%s impl=%s goroutines=%d", s.Name, w.Name, im.Name, g))
 				p, err := benchutil.Measure(ctx, im, g, cfg)
 				if err != nil {

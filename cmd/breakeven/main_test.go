@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/breakeven-go/breakeven/internal/benchutil"
 	"github.com/breakeven-go/breakeven/internal/suites"
 )
 
@@ -49,8 +50,9 @@ func TestRunWritesTablesReportAndBenchfmt(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := regexp.MustCompile(`(?m)^BenchmarkCounter/add/impl=(atomic|mutex|shard)/goroutines=\d+-\d+\t\d+\t[0-9.]+ ns/op$`)
-	if n := len(line.FindAll(bench, -1)); n != 3*len(sweep())*3 {
-		t.Errorf("bench.txt has %d sample lines, want %d:\n%s", n, 3*len(sweep())*3, bench)
+	want := 3 * len(sweep(suites.Counter())) * benchutil.Quick.Samples
+	if n := len(line.FindAll(bench, -1)); n != want {
+		t.Errorf("bench.txt has %d sample lines, want %d:\n%s", n, want, bench)
 	}
 }
 

@@ -185,3 +185,17 @@ func TestRatioKeepsTwoDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestSentenceAtOnePoint(t *testing.T) {
+	one := []int{1}
+	for ns, want := range map[float64]string{
+		0.85: "fanout.ForEach beats a serial loop at 1 goroutine(s): it costs 0.85x",
+		1.3:  "fanout.ForEach loses to a serial loop at 1 goroutine(s): it costs 1.3x",
+		1.01: "fanout.ForEach costs the same as a serial loop (within 5%) at 1 goroutine(s)",
+	} {
+		v := Compare(points(one, 1), points(one, ns))
+		if got := v.Sentence("fanout.ForEach", "a serial loop"); got != want {
+			t.Errorf("Sentence = %q, want %q", got, want)
+		}
+	}
+}

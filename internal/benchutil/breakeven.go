@@ -69,6 +69,18 @@ func (v Verdict) Sentence(primitive, baseline string) string {
 		alone = fmt.Sprintf("at %d goroutines", v.Goroutines[0])
 	}
 	var b strings.Builder
+	if len(v.Ratios) == 1 {
+		g := v.Goroutines[0]
+		switch {
+		case v.OnPar():
+			fmt.Fprintf(&b, "%s costs the same as %s (within %.0f%%) at %d goroutine(s)", primitive, baseline, Tie*100, g)
+		case first < 1:
+			fmt.Fprintf(&b, "%s beats %s at %d goroutine(s): it costs %s", primitive, baseline, g, Ratio(first))
+		default:
+			fmt.Fprintf(&b, "%s loses to %s at %d goroutine(s): it costs %s", primitive, baseline, g, Ratio(first))
+		}
+		return b.String()
+	}
 	switch {
 	case v.OnPar():
 		fmt.Fprintf(&b, "%s costs the same as %s (within %.0f%%) at every point measured, 1 to %d goroutines",
