@@ -22,9 +22,10 @@
 //     exact value at an instant matters, or for thousands of counters: use
 //     atomic.Int64.
 //
-//   - [github.com/breakeven-go/breakeven/shard.Map]: a map whose single lock
-//     a profile shows many cores waiting on. Not on a few cores: on a 2-core
-//     VM it costs 1.3x to 1.9x a map under a sync.RWMutex.
+//   - [github.com/breakeven-go/breakeven/shard.Map]: a read-mostly map read
+//     by many goroutines (lock-free reads: 0.75x a map under a sync.RWMutex
+//     at 1% writes on 2 cores). Not for write-heavy maps on few cores (2.2x
+//     at 50% writes) or a single goroutine.
 //
 //   - [github.com/breakeven-go/breakeven/cow.Value] and
 //     [github.com/breakeven-go/breakeven/cow.Map]: configuration and other
