@@ -22,7 +22,7 @@ const maxShards = 1 << 16
 
 // WithShards sets the number of shards, a power of two from 1 to 65536. The
 // default is 32 x GOMAXPROCS rounded up to a power of two, which keeps two
-// goroutines on one shard unlikely; BenchmarkMapShards shows the sweep.
+// writers on one shard lock unlikely; BenchmarkMapShards shows the sweep.
 // Any other value panics when the Map is built.
 func WithShards(n int) Option {
 	if n < 1 || n > maxShards || bits.OnesCount(uint(n)) != 1 {
