@@ -81,3 +81,19 @@ func ExamplePanicError() {
 	})
 	// Output: recovered: bad item
 }
+
+func ExampleNewGroup() {
+	g, ctx := fanout.NewGroup(context.Background(), fanout.Limit(4))
+	defer g.Stop() // never leaves a task running on an early return
+	_ = ctx
+	user := fanout.Spawn(g, func(ctx context.Context) (string, error) { return "ada", nil })
+	count := fanout.Spawn(g, func(ctx context.Context) (int, error) { return 3, nil })
+	if err := g.Wait(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	name, _ := user.Get()
+	n, _ := count.Get()
+	fmt.Println(name, n)
+	// Output: ada 3
+}
