@@ -15,6 +15,6 @@
 //
 // A plain loop is the right tool for a few items or cheap ones; fanout's
 // adaptive rule only keeps the loss small (see [Map] for the measured
-// costs). For tasks of different types that do not form a slice, use
-// golang.org/x/sync/errgroup directly.
+// costs). For a handful of tasks of different types, [Group] gives the same
+// limits, budget and panic rules with typed results ([Spawn]).
 package fanout
