@@ -103,14 +103,6 @@ func slotCount() int {
 	return n
 }
 
-// home returns the slot of the P the caller runs on. The caller may move to
-// another P right after; the slot's lock keeps that correct.
-func home[S any](slots []S) int {
-	i := pin.Index()
-	pin.Unpin()
-	return i & (len(slots) - 1)
-}
-
 // Get returns an idle object, or newFn() if none is left. It does not
 // allocate when it finds one.
 func (p *Pool[T]) Get() T {

@@ -46,11 +46,11 @@ type Keyed[K comparable] struct {
 }
 
 type keyedShard[K comparable] struct {
-	mu      sync.Mutex
-	m       map[K]*entry[K]
-	lru     entry[K] // sentinel: lru.next is the most recently used
-	counts  keyedCounts
-	padding [64]byte // keeps neighbouring shards' locks off one cache line
+	mu     sync.Mutex
+	m      map[K]*entry[K]
+	lru    entry[K] // sentinel: lru.next is the most recently used
+	counts keyedCounts
+	_      [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
 type keyedCounts struct {

@@ -50,8 +50,8 @@ func TestKeyedOverride(t *testing.T) {
 	if n < 100 || n > 101 {
 		t.Fatalf("partner admitted %d at once, want its burst of 100", n)
 	}
-	if k.Allow("other") && k.Allow("other") {
-		t.Fatal("the default burst of 1 admitted 2")
+	if first, second := k.Allow("other"), k.Allow("other"); !first || second {
+		t.Fatalf("a key at the default burst of 1: first Allow %v, second %v; want true, false", first, second)
 	}
 	defer func() {
 		msg, _ := recover().(string)

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, s := range selected {
 		res, err := measureSuite(ctx, s, cfg, prog)
 		if err != nil {
-			prog.done()
+			prog.clear()
 			return err
 		}
 		rep.Suites = append(rep.Suites, res)
@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			printSuite(stdout, res)
 		}
 	}
-	prog.done()
+	prog.clear()
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

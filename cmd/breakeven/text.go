@@ -116,5 +116,3 @@ func (p *progress) clear() {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
 }
-
-func (p *progress) done() { p.clear() }
