@@ -170,30 +170,49 @@ func TestMiddleware(t *testing.T) {
 }
 
 // BenchmarkAllow measures decisions per second against a real redis-server
-// on loopback: one caller at a time, and GOMAXPROCS x 16 callers sharing a
-// client (its pool pipelines them over several connections).
+// on loopback (impl=redis) beside the in-process ratelimit.Keyed it stands
+// in for across a fleet (impl=local, the baseline): one caller at a time,
+// and GOMAXPROCS x 16 callers sharing a client (its pool pipelines them
+// over several connections).
+//
+//	go test -run '^$' -bench Allow -count 6 . | benchstat -col /impl -
 func BenchmarkAllow(b *testing.B) {
 	srv := startRedis(b)
-	l := redisrate.New(srv.client(b), 1e6, 1000)
 	ctx := context.Background()
-	b.Run("callers=1", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			if _, err := l.Allow(ctx, "bench"); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
-	})
-	b.Run("callers=16xP", func(b *testing.B) {
-		b.SetParallelism(16)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := l.Allow(ctx, "bench"); err != nil {
-					b.Error(err)
-					return
-				}
+	impls := []struct {
+		name string
+		l    ratelimit.KeyLimiter
+	}{
+		{"local", ratelimit.NewKeyed[string](1e6, 1000)},
+		{"redis", redisrate.New(srv.client(b), 1e6, 1000)},
+	}
+	for _, callers := range []struct {
+		name        string
+		parallelism int // 0: one caller
+	}{{"callers=1", 0}, {"callers=16xP", 16}} {
+		b.Run(callers.name, func(b *testing.B) {
+			for _, im := range impls {
+				b.Run("impl="+im.name, func(b *testing.B) {
+					if callers.parallelism == 0 {
+						for range b.N {
+							if _, err := im.l.Check(ctx, "bench"); err != nil {
+								b.Fatal(err)
+							}
+						}
+					} else {
+						b.SetParallelism(callers.parallelism)
+						b.RunParallel(func(pb *testing.PB) {
+							for pb.Next() {
+								if _, err := im.l.Check(ctx, "bench"); err != nil {
+									b.Error(err)
+									return
+								}
+							}
+						})
+					}
+					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+				})
 			}
 		})
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
-	})
+	}
 }
