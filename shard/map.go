@@ -120,8 +120,10 @@ func (m *Map[K, V]) shard(h uint64) *mapShard[K, V] {
 // Load returns the value stored for k and whether there was one. It takes
 // no lock and writes nothing: it follows the probe sequence with atomic
 // loads of immutable entries.
-func (m *Map[K, V]) Load(k K) (V, bool) {
-	h := m.hash(k)
+func (m *Map[K, V]) Load(k K) (V, bool) { return m.load(m.hash(k), k) }
+
+// load is Load for a key whose hash h the caller already has.
+func (m *Map[K, V]) load(h uint64, k K) (V, bool) {
 	t := m.shard(h).table.Load()
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := t.slots[i].Load()
@@ -219,10 +221,10 @@ func (m *Map[K, V]) Store(k K, v V) {
 // LoadOrStore returns the existing value for k if there is one (loaded is
 // true); otherwise it stores v and returns it (loaded is false).
 func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
-	if v, ok := m.Load(k); ok {
+	h := m.hash(k)
+	if v, ok := m.load(h, k); ok {
 		return v, true
 	}
-	h := m.hash(k)
 	s := m.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -235,8 +237,9 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 }
 
 // LoadAndDelete deletes k and returns the value it had, if any.
-func (m *Map[K, V]) LoadAndDelete(k K) (v V, loaded bool) {
-	h := m.hash(k)
+func (m *Map[K, V]) LoadAndDelete(k K) (v V, loaded bool) { return m.loadAndDelete(m.hash(k), k) }
+
+func (m *Map[K, V]) loadAndDelete(h uint64, k K) (v V, loaded bool) {
 	s := m.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -252,8 +255,9 @@ func (m *Map[K, V]) LoadAndDelete(k K) (v V, loaded bool) {
 
 // Delete deletes k; deleting a missing key does nothing (and takes no lock).
 func (m *Map[K, V]) Delete(k K) {
-	if _, ok := m.Load(k); ok {
-		m.LoadAndDelete(k)
+	h := m.hash(k)
+	if _, ok := m.load(h, k); ok {
+		m.loadAndDelete(h, k)
 	}
 }
 
