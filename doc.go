@@ -23,8 +23,8 @@
 //     atomic.Int64.
 //
 //   - [github.com/breakeven-go/breakeven/shard.Map]: a read-mostly map read
-//     by many goroutines (lock-free reads: 0.75x a map under a sync.RWMutex
-//     at 1% writes on 2 cores). Not for write-heavy maps on few cores (2.2x
+//     by many goroutines (lock-free reads: 0.59x a map under a sync.RWMutex
+//     at 1% writes on 2 cores). Not for write-heavy maps on few cores (1.6x
 //     at 50% writes) or a single goroutine.
 //
 //   - [github.com/breakeven-go/breakeven/cow.Value] and

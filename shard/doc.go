@@ -6,11 +6,12 @@
 // costs 0.06x atomic.Int64.Add.
 //
 // [Map] is a hash map split into padded shards with lock-free reads
-// (immutable entries behind atomic pointers) and a mutex per shard for
-// writes, with Compute for atomic read-modify-write and an All iterator
-// that holds no lock while the loop body runs. On the 2-core VM measured
-// here it beats a single RWMutex map on read-mostly mixes (0.75x at 1%
-// writes) and loses on write-heavy ones (2.2x at 50%); see its doc comment.
+// (immutable entries behind atomic pointers, found through cache-line
+// buckets) and a mutex per shard for writes, with Compute for atomic
+// read-modify-write and an All iterator that holds no lock while the loop
+// body runs. On the 2-core VM measured here it beats a single RWMutex map
+// on read-mostly mixes (0.59x at 1% writes), ties at 10% and loses on
+// write-heavy ones (1.6x at 50%); see its doc comment.
 //
 // # When not to use it
 //

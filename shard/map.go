@@ -13,75 +13,121 @@ import (
 //
 // A key's shard is chosen by a seeded hash (xxhash for string keys,
 // hash/maphash for other comparable keys). Each shard is an open-addressing
-// table of pointers to immutable entries: Load follows the probe sequence
-// with atomic loads, so readers on every CPU proceed in parallel and never
-// wait for a writer; writers take the shard's mutex and publish a new entry
-// (an overwrite allocates one entry: the price of lock-free reads) or a
-// whole new table when growing. Shards sit contiguously in one slice, each
-// padded to 128 bytes, so two shards' locks never share a cache line.
+// table of 64-byte buckets: seven pointers to immutable entries and a meta
+// word holding seven bits of each key's hash, so Load compares seven hash
+// bytes at once and dereferences only the entry that matches. Load runs
+// with atomic loads only, so readers on every CPU proceed in parallel and
+// never wait for a writer; writers take the shard's mutex and publish a new
+// entry (an overwrite allocates one entry: the price of lock-free reads) or
+// a whole new table when growing. Shards sit contiguously in one slice,
+// each padded to 128 bytes, so two shards' locks never share a cache line;
+// the tables' pointers are packed apart from the locks, so writers never
+// invalidate the line a reader needs first.
 //
 // Costs, measured on a 2-core x86-64 VM with this repository's suite
-// (BenchmarkMap, 16k string keys, -cpu 1,2 -count 6, benchstat), at 2
-// goroutines:
+// (BenchmarkMap in internal/peerbench, 16k string keys, -cpu 1,2 -count 6,
+// benchstat), at 2 goroutines:
 //
-//   - Against one map under a sync.RWMutex: 0.75x at 1% writes and 0.65x at
-//     1% on Zipf(1.1) keys; 1.3x at 10% writes (1.2x Zipf); 2.2x at 50%. On
-//     this machine the single lock serializes the two goroutines and keeps
-//     the data in one core's cache, which write-heavy mixes reward; alone
-//     (1 goroutine) the RWMutex map is cheaper on every mix (1.1x to 2.7x):
-//     prefer it there, and for write-heavy maps on few cores.
-//   - Against sync.Map: 0.58x at 10% writes, 0.67x at 50%; sync.Map
-//     allocates more per write (35 B against 16 B here).
-//   - Against puzpuzpuz/xsync's Map, also lock-free on reads: 2.0x at 1%
-//     writes, 1.6x at 10%, 1.4x at 50%.
+//   - Against one map under a sync.RWMutex: 0.59x at 1% writes (0.69x on
+//     Zipf(1.1) keys), 0.95x at 10% (1.06x Zipf), 1.6x at 50% (1.8x Zipf).
+//     On this machine the single lock serializes the two goroutines and
+//     keeps the data in one core's cache, which write-heavy mixes reward;
+//     alone (1 goroutine) the RWMutex map is cheaper on every mix (1.2x at
+//     1% writes, 1.5x at 10%, 1.9x at 50%). Prefer a plain map under a
+//     lock when one goroutine does most of the work, or when writes are a
+//     large share of operations on few cores.
+//   - Against sync.Map: 0.45x at 10% writes, 0.51x at 50%; sync.Map
+//     allocates more per write (36 B against 12 B here at 50% writes).
+//   - Against puzpuzpuz/xsync's Map, also lock-free on reads, with a lock
+//     per bucket: 1.5x at 1% writes, 1.2x at 10%, 1.1x at 50%.
 //
-// An earlier design (a Go map per shard under its mutex, 0 B/op on every
-// operation) measured 1.3x the RWMutex map at 1% writes, 1.6x at 10%, 1.7x
-// at 50% and 1.9x at 10% on Zipf keys: the lock-free reads won on the
-// read-mostly mixes maps mostly see, and lost only at 50% writes.
+// Two earlier designs measured worse on the same rows (1%, 10%, 50%
+// writes, 10% Zipf): a Go map per shard under its mutex (0 B/op) 1.3x,
+// 1.6x, 1.7x, 1.9x the RWMutex map; one entry pointer per slot without
+// the meta word 0.75x, 1.3x, 2.2x, 1.2x.
 //
 // The zero Map is not usable; build one with [NewMap]. A Map is safe for
 // concurrent use and must not be copied after first use.
 type Map[K comparable, V any] struct {
 	_      noCopy
 	shards []mapShard[K, V]
-	shift  uint // 64 - log2(len(shards)): the hash's high bits pick the shard
+	tables []atomic.Pointer[table[K, V]] // shard i's table: packed, read by every Load, written on growth
+	shift  uint                          // 64 - log2(len(shards)): the hash's high bits pick the shard
 	hash   func(K) uint64
-	tomb   *entry[K, V] // marks a deleted slot; never equal to a live entry
 }
 
 // entry is one key and value. Entries are immutable once published, so a
 // reader that loads a pointer to one sees a whole key and value: an update
 // publishes a new entry instead of writing into the old one.
 type entry[K comparable, V any] struct {
-	hash uint64
-	key  K
-	val  V
+	key K
+	val V
 }
 
-// table is one shard's open-addressing table (linear probing on the hash's
-// low bits). Writers replace slot pointers under the shard lock; readers
-// load them without it. Growing builds a new table and publishes it whole.
+// bucketSlots is the number of entries per bucket: with the meta word, a
+// bucket fills one 64-byte cache line.
+const bucketSlots = 7
+
+// bucket is one cache line of a table: seven slots and a meta word whose
+// byte i describes slot i (metaEmpty, metaDeleted, or 0x80 | seven bits of
+// the key's hash). A reader compares all seven hash bytes at once and
+// dereferences only the entries whose byte matches, so a lookup usually
+// touches this line and the one entry it wants.
+type bucket[K comparable, V any] struct {
+	meta  atomic.Uint64
+	slots [bucketSlots]atomic.Pointer[entry[K, V]]
+}
+
+const (
+	metaEmpty   = 0x00 // never used since the table was built: ends a probe
+	metaDeleted = 0x01 // deleted: a probe goes on past it
+	lsb         = 0x0101010101010101
+	msb         = 0x0080808080808080 // the high bit of each slot's byte (byte 7 is unused)
+)
+
+// h2 is the byte stored in meta for a live key with hash h. Its seven bits
+// come from the middle of the hash: the high bits pick the shard and the low
+// bits the bucket.
+func h2(h uint64) uint64 { return 0x80 | (h>>32)&0x7f }
+
+// matches returns a mask with the high bit of byte i set if slot i may hold
+// a key whose h2 is b. It can report a slot that does not match (the caller
+// compares keys), never miss one that does.
+func matches(meta, b uint64) uint64 {
+	x := meta ^ (lsb * b)
+	return (x - lsb) &^ x & msb
+}
+
+// hasEmpty reports whether some slot of meta is metaEmpty; it is exact.
+func hasEmpty(meta uint64) bool { return (meta-lsb)&^meta&msb != 0 }
+
+// table is one shard's open-addressing table: buckets probed linearly from
+// the hash's low bits. Writers change slots and meta under the shard lock;
+// readers load them without it. Growing builds a new table and publishes it
+// whole.
 type table[K comparable, V any] struct {
-	slots []atomic.Pointer[entry[K, V]]
-	mask  uint64
+	buckets []bucket[K, V]
+	mask    uint64
 }
 
-// mapShard is one lock and its table, padded so that neighbouring shards'
-// locks never share a cache line (see cellSize).
+// mapShard is one shard's lock and bookkeeping, padded so that neighbouring
+// shards' locks never share a cache line (see cellSize). The shard's table
+// pointer is not here but in Map.tables, packed with the other shards' in a
+// few lines that only growth writes: readers never touch a line that
+// writers' locking keeps invalidating.
 type mapShard[K comparable, V any] struct {
 	mu     sync.Mutex
-	table  atomic.Pointer[table[K, V]]
-	used   int    // live entries, under mu
-	tombs  int    // deleted slots not yet reclaimed, under mu
-	writes uint64 // write operations, under mu
+	used   int                          // live entries, under mu
+	tombs  int                          // deleted slots not yet reclaimed, under mu
+	writes uint64                       // write operations, under mu
+	table  *atomic.Pointer[table[K, V]] // this shard's entry in Map.tables
 	_      [cellSize - 40]byte
 }
 
-const minTableSize = 8
+const minBuckets = 2
 
-func newTable[K comparable, V any](size int) *table[K, V] {
-	return &table[K, V]{slots: make([]atomic.Pointer[entry[K, V]], size), mask: uint64(size - 1)}
+func newTable[K comparable, V any](buckets int) *table[K, V] {
+	return &table[K, V]{buckets: make([]bucket[K, V], buckets), mask: uint64(buckets - 1)}
 }
 
 // defaultShardsPerP sets the default shard count: 32 per P. Shards serve
@@ -102,12 +148,13 @@ func NewMap[K comparable, V any](opts ...Option) *Map[K, V] {
 	}
 	m := &Map[K, V]{
 		shards: make([]mapShard[K, V], n),
+		tables: make([]atomic.Pointer[table[K, V]], n),
 		shift:  uint(64 - bits.TrailingZeros(uint(n))),
 		hash:   hasherFor[K](),
-		tomb:   new(entry[K, V]),
 	}
 	for i := range m.shards {
-		m.shards[i].table.Store(newTable[K, V](minTableSize))
+		m.shards[i].table = &m.tables[i]
+		m.tables[i].Store(newTable[K, V](minBuckets))
 	}
 	return m
 }
@@ -124,75 +171,110 @@ func (m *Map[K, V]) Load(k K) (V, bool) { return m.load(m.hash(k), k) }
 
 // load is Load for a key whose hash h the caller already has.
 func (m *Map[K, V]) load(h uint64, k K) (V, bool) {
-	t := m.shard(h).table.Load()
+	t := m.tables[h>>m.shift].Load()
+	b := h2(h)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		e := t.slots[i].Load()
-		if e == nil {
+		bk := &t.buckets[i]
+		meta := bk.meta.Load()
+		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
+			// A slot whose byte matched may have been emptied since the
+			// meta load: nil is a miss on that slot, not the end.
+			if e := bk.slots[bits.TrailingZeros64(mm)>>3].Load(); e != nil && e.key == k {
+				return e.val, true
+			}
+		}
+		if hasEmpty(meta) {
 			var zero V
 			return zero, false
-		}
-		if e.hash == h && e != m.tomb && e.key == k {
-			return e.val, true
 		}
 	}
 }
 
+// slot names one slot of a table.
+type slot struct{ bucket, i uint64 }
+
 // find returns k's slot in t and whether k is there; if not, the slot where
-// it would be inserted (the first deleted one on its path, else the empty
-// one that ends it). The caller holds the shard lock.
-func (m *Map[K, V]) find(t *table[K, V], h uint64, k K) (slot uint64, found bool) {
-	free := ^uint64(0)
+// it would be inserted (the first deleted one on its path, else the first
+// empty one). The caller holds the shard lock, so meta and slots agree.
+func (m *Map[K, V]) find(t *table[K, V], h uint64, k K) (at slot, found bool) {
+	b := h2(h)
+	free := slot{bucket: ^uint64(0)}
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		e := t.slots[i].Load()
-		switch {
-		case e == nil:
-			if free != ^uint64(0) {
-				return free, false
+		bk := &t.buckets[i]
+		meta := bk.meta.Load()
+		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
+			j := uint64(bits.TrailingZeros64(mm) >> 3)
+			if e := bk.slots[j].Load(); e != nil && e.key == k {
+				return slot{i, j}, true
 			}
-			return i, false
-		case e == m.tomb:
-			if free == ^uint64(0) {
-				free = i
+		}
+		if free.bucket == ^uint64(0) {
+			for j := range uint64(bucketSlots) {
+				if meta>>(8*j)&0xff < 0x80 {
+					free = slot{i, j}
+					break
+				}
 			}
-		case e.hash == h && e.key == k:
-			return i, true
+		}
+		if hasEmpty(meta) {
+			return free, false
 		}
 	}
+}
+
+// setMeta sets slot's byte in its bucket's meta word to v (locked).
+func setMeta[K comparable, V any](t *table[K, V], at slot, v uint64) {
+	bk := &t.buckets[at.bucket]
+	shift := 8 * at.i
+	bk.meta.Store(bk.meta.Load()&^(0xff<<shift) | v<<shift)
 }
 
 // set stores v for k in s (locked), growing the table first if needed.
 func (m *Map[K, V]) set(s *mapShard[K, V], h uint64, k K, v V) {
 	t := s.table.Load()
-	i, found := m.find(t, h, k)
-	if !found {
-		if (s.used+s.tombs+1)*4 > len(t.slots)*3 {
-			t = m.grow(s, t)
-			i, _ = m.find(t, h, k)
-		} else if t.slots[i].Load() == m.tomb {
-			s.tombs--
-		}
-		s.used++
+	at, found := m.find(t, h, k)
+	e := &entry[K, V]{k, v}
+	if found {
+		t.buckets[at.bucket].slots[at.i].Store(e)
+		s.writes++
+		return
 	}
-	t.slots[i].Store(&entry[K, V]{h, k, v})
+	if t.buckets[at.bucket].meta.Load()>>(8*at.i)&0xff == metaDeleted {
+		s.tombs--
+	} else if (s.used+s.tombs+1)*8 > len(t.buckets)*bucketSlots*7 {
+		// Over 7/8 of the slots in use (or deleted): rebuild, which also
+		// drops the deleted ones.
+		t = m.grow(s, t)
+		at, _ = m.find(t, h, k)
+	}
+	// The entry first, then the meta byte that lets readers see it.
+	t.buckets[at.bucket].slots[at.i].Store(e)
+	setMeta(t, at, h2(h))
+	s.used++
 	s.writes++
 }
 
 // grow rehashes s's live entries into a table twice the size (or the same
-// size if mostly tombstones) and publishes it; readers on the old table
+// size if mostly deleted slots) and publishes it; readers on the old table
 // finish there undisturbed, since its entries never change.
 func (m *Map[K, V]) grow(s *mapShard[K, V], old *table[K, V]) *table[K, V] {
-	size := len(old.slots)
-	if (s.used+1)*2 > size {
+	size := len(old.buckets)
+	if (s.used+1)*2 > size*bucketSlots {
 		size *= 2
 	}
 	t := newTable[K, V](size)
-	for i := range old.slots {
-		if e := old.slots[i].Load(); e != nil && e != m.tomb {
-			j := e.hash & t.mask
-			for t.slots[j].Load() != nil {
-				j = (j + 1) & t.mask
+	for i := range old.buckets {
+		bk := &old.buckets[i]
+		meta := bk.meta.Load()
+		for j := range bucketSlots {
+			if meta>>(8*j)&0x80 == 0 {
+				continue
 			}
-			t.slots[j].Store(e)
+			e := bk.slots[j].Load()
+			h := m.hash(e.key)
+			at, _ := m.find(t, h, e.key)
+			t.buckets[at.bucket].slots[at.i].Store(e)
+			setMeta(t, at, h2(h))
 		}
 	}
 	s.tombs = 0
@@ -200,9 +282,11 @@ func (m *Map[K, V]) grow(s *mapShard[K, V], old *table[K, V]) *table[K, V] {
 	return t
 }
 
-// remove deletes slot i of s's table (locked).
-func (m *Map[K, V]) remove(s *mapShard[K, V], t *table[K, V], i uint64) {
-	t.slots[i].Store(m.tomb)
+// remove deletes at from s's table (locked): the meta byte first, so no new
+// reader follows the slot, then the slot, so the entry can be collected.
+func (m *Map[K, V]) remove(s *mapShard[K, V], t *table[K, V], at slot) {
+	setMeta(t, at, metaDeleted)
+	t.buckets[at.bucket].slots[at.i].Store(nil)
 	s.used--
 	s.tombs++
 	s.writes++
@@ -229,8 +313,8 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
-	if i, found := m.find(t, h, k); found {
-		return t.slots[i].Load().val, true
+	if at, found := m.find(t, h, k); found {
+		return t.buckets[at.bucket].slots[at.i].Load().val, true
 	}
 	m.set(s, h, k, v)
 	return v, false
@@ -244,12 +328,12 @@ func (m *Map[K, V]) loadAndDelete(h uint64, k K) (v V, loaded bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
-	i, found := m.find(t, h, k)
+	at, found := m.find(t, h, k)
 	if !found {
 		return v, false
 	}
-	v = t.slots[i].Load().val
-	m.remove(s, t, i)
+	v = t.buckets[at.bucket].slots[at.i].Load().val
+	m.remove(s, t, at)
 	return v, true
 }
 
@@ -276,17 +360,17 @@ func (m *Map[K, V]) Compute(k K, fn func(old V, loaded bool) (v V, keep bool)) (
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
-	i, loaded := m.find(t, h, k)
+	at, loaded := m.find(t, h, k)
 	var old V
 	if loaded {
-		old = t.slots[i].Load().val
+		old = t.buckets[at.bucket].slots[at.i].Load().val
 	}
 	v, keep := fn(old, loaded)
 	switch {
 	case keep:
 		m.set(s, h, k, v)
 	case loaded:
-		m.remove(s, t, i)
+		m.remove(s, t, at)
 	}
 	return v, keep
 }
@@ -309,7 +393,7 @@ func (m *Map[K, V]) Clear() {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		s.table.Store(newTable[K, V](minTableSize))
+		s.table.Store(newTable[K, V](minBuckets))
 		s.used, s.tombs = 0, 0
 		s.writes++
 		s.mu.Unlock()
@@ -332,9 +416,12 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 			s.mu.Lock()
 			buf = buf[:0]
 			t := s.table.Load()
-			for j := range t.slots {
-				if e := t.slots[j].Load(); e != nil && e != m.tomb {
-					buf = append(buf, e)
+			for b := range t.buckets {
+				bk := &t.buckets[b]
+				for j := range bucketSlots {
+					if e := bk.slots[j].Load(); e != nil {
+						buf = append(buf, e)
+					}
 				}
 			}
 			s.mu.Unlock()
@@ -370,7 +457,7 @@ func (m *Map[K, V]) Stats() MapStats {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		st.Shards[i] = ShardStats{Entries: s.used, Writes: s.writes, Slots: len(s.table.Load().slots)}
+		st.Shards[i] = ShardStats{Entries: s.used, Writes: s.writes, Slots: len(s.table.Load().buckets) * bucketSlots}
 		s.mu.Unlock()
 		st.Len += st.Shards[i].Entries
 		st.Writes += st.Shards[i].Writes

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"math/rand/v2"
 	"testing"
 	"unsafe"
 )
@@ -31,5 +32,41 @@ func TestDefaultShardCountIsPowerOfTwo(t *testing.T) {
 	}
 	if got := 64 - m.shift; 1<<got != uint(n) {
 		t.Fatalf("shift %d does not match %d shards", m.shift, n)
+	}
+}
+
+// TestMetaMatching checks the byte tricks Load relies on over random meta
+// words: matches may report extra slots but never misses one whose byte is
+// b, and hasEmpty is exact.
+func TestMetaMatching(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	bytesOf := []uint64{metaEmpty, metaDeleted, 0x80, 0x81, 0xfe, 0xff}
+	for range 100_000 {
+		var meta uint64
+		for i := range bucketSlots {
+			var v uint64
+			if r.IntN(2) == 0 {
+				v = bytesOf[r.IntN(len(bytesOf))]
+			} else {
+				v = 0x80 | r.Uint64N(0x80)
+			}
+			meta |= v << (8 * i)
+		}
+		b := 0x80 | r.Uint64N(0x80)
+		got := matches(meta, b)
+		empty := false
+		for i := range bucketSlots {
+			v := meta >> (8 * i) & 0xff
+			if v == b && got&(0x80<<(8*i)) == 0 {
+				t.Fatalf("matches(%#x, %#x) = %#x: misses slot %d", meta, b, got, i)
+			}
+			empty = empty || v == metaEmpty
+		}
+		if got&^msb != 0 {
+			t.Fatalf("matches(%#x, %#x) = %#x: reports byte 7 or low bits", meta, b, got)
+		}
+		if hasEmpty(meta) != empty {
+			t.Fatalf("hasEmpty(%#x) = %v, want %v", meta, !empty, empty)
+		}
 	}
 }

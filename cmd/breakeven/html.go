@@ -17,11 +17,12 @@ func writeHTML(w io.Writer, rep Report) error {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"chart": func(s SuiteResult, wr WorkloadResult) template.HTML { return template.HTML(chartSVG(s, wr)) },
-	"ratio": benchutil.Ratio,
-	"ns":    formatNs,
-	"at":    pointAt,
-	"date":  func(m Machine) string { return m.Date.Format("2006-01-02 15:04 UTC") },
+	"chart":   func(s SuiteResult, wr WorkloadResult) template.HTML { return template.HTML(chartSVG(s, wr)) },
+	"ratio":   benchutil.Ratio,
+	"ns":      formatNs,
+	"at":      pointAt,
+	"date":    func(m Machine) string { return m.Date.Format("2006-01-02 15:04 UTC") },
+	"summary": summarize,
 	"verdictClass": func(v benchutil.Verdict) string {
 		switch {
 		case v.OnPar():
@@ -46,36 +47,42 @@ svg{max-width:100%;height:auto}
 <h1>breakeven report</h1>
 <p class="machine">Measured on {{.Machine.CPU}}, {{.Machine.Cores}} cores, GOMAXPROCS={{.Machine.GOMAXPROCS}},
 {{.Machine.GOOS}}/{{.Machine.GOARCH}}, {{.Machine.Go}}, {{date .Machine}}; {{.Mode}} run.
-Costs are wall-clock ns per operation with all goroutines running (lower is better); ratios are primitive over baseline.</p>
+Costs are wall-clock ns per operation with all goroutines running (lower is better), except where a
+section names another measure (p99 latency, goodput); ratios are primitive over baseline.</p>
 <h2>Summary</h2>
-<table><tr><th class="l">primitive</th><th class="l">baseline</th><th class="l">workload</th><th class="l">verdict</th></tr>
-{{range $s := .Suites}}{{range .Workloads}}<tr><td class="l"><a href="#{{$s.Name}}">{{$s.Primitive}}</a></td><td class="l">{{$s.BaselineDesc}}</td>
+<table><tr><th class="l">primitive</th><th class="l">baseline</th><th class="l">wins (ratio at the largest x)</th><th class="l">loses (worst ratio)</th></tr>
+{{range summary .Suites}}<tr><td class="l"><a href="#{{.Name}}">{{.Primitive}}</a></td><td class="l">{{.Baseline}}</td>
+<td class="l win">{{.Wins}}</td><td class="l lose">{{.Losses}}</td></tr>
+{{end}}</table>
+<h2>Every workload</h2>
+<table><tr><th class="l">primitive</th><th class="l">workload</th><th class="l">verdict</th></tr>
+{{range $s := .Suites}}{{range .Workloads}}<tr><td class="l"><a href="#{{$s.Name}}">{{$s.Primitive}}</a></td>
 <td class="l">{{.Name}}</td><td class="l {{verdictClass .Verdict}}">{{.Sentence}}</td></tr>
 {{end}}{{end}}</table>
 {{range $s := .Suites}}<h2 id="{{.Name}}">{{.Primitive}} vs {{.BaselineDesc}}</h2>
 {{range $w := .Workloads}}<h3>{{$s.Name}}/{{.Name}}</h3>
 <p class="verdict">{{.Sentence}}</p>
 {{chart $s $w}}
-<table><tr><th>goroutines</th>{{range .Series}}<th>{{.Impl}} ns/op</th>{{end}}<th>{{$s.Impl}}/{{$s.Baseline}}</th></tr>
-{{range $i, $g := .Verdict.Goroutines}}<tr><td>{{$g}}</td>{{range $w.Series}}<td>{{ns (at .Points $g)}}</td>{{end}}<td>{{ratio (index $w.Verdict.Ratios $i)}}</td></tr>
+<table><tr><th>{{$s.XLabel}}</th>{{range .Series}}<th>{{.Impl}} {{$s.Unit}}</th>{{end}}<th>{{$s.Impl}}/{{$s.Baseline}}</th></tr>
+{{range $i, $g := .Verdict.Xs}}<tr><td>{{$g}}</td>{{range $w.Series}}<td>{{ns (at .Points $g)}}</td>{{end}}<td>{{ratio (index $w.Verdict.Ratios $i)}}</td></tr>
 {{end}}</table>
 {{end}}{{end}}
 <p class="machine">Regenerate: <code>go run github.com/breakeven-go/breakeven/cmd/breakeven@latest -out DIR</code></p>
 </body></html>
 `))
 
-// chartSVG draws ns/op against goroutines, one line per implementation: the
+// chartSVG draws the suite's unit against its sweep, one line per implementation: the
 // primitive and the baseline bold and coloured, the others thin and grey.
 func chartSVG(s SuiteResult, wr WorkloadResult) string {
 	const W, H, left, right, top, bottom = 680.0, 300.0, 60.0, 170.0, 20.0, 40.0
-	gs := wr.Verdict.Goroutines
+	gs := wr.Verdict.Xs
 	if len(gs) == 0 {
 		return ""
 	}
 	maxNs := 0.0
 	for _, ser := range wr.Series {
 		for _, p := range ser.Points {
-			maxNs = math.Max(maxNs, p.NsPerOp)
+			maxNs = math.Max(maxNs, p.Value)
 		}
 	}
 	yMax := niceCeil(maxNs * 1.05)
@@ -89,7 +96,7 @@ func chartSVG(s SuiteResult, wr WorkloadResult) string {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-label="%s">`,
-		W, H, W, H, template.HTMLEscapeString(s.Name+"/"+wr.Name+": ns/op against goroutines"))
+		W, H, W, H, template.HTMLEscapeString(s.Name+"/"+wr.Name+": "+s.Unit+" against "+s.XLabel))
 	fmt.Fprintf(&b, `<rect width="%g" height="%g" fill="#fff"/>`, W, H)
 	for i := 0; i <= 4; i++ {
 		v := yMax * float64(i) / 4
@@ -99,8 +106,8 @@ func chartSVG(s SuiteResult, wr WorkloadResult) string {
 	for i, g := range gs {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%g" font-size="11" text-anchor="middle" fill="#555">%d</text>`, x(i), H-bottom+16, g)
 	}
-	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11" text-anchor="middle" fill="#333">goroutines</text>`, left+(W-left-right)/2, H-6)
-	fmt.Fprintf(&b, `<text x="14" y="%g" font-size="11" fill="#333" transform="rotate(-90 14 %g)" text-anchor="middle">ns/op</text>`, top+(H-top-bottom)/2, top+(H-top-bottom)/2)
+	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11" text-anchor="middle" fill="#333">%s</text>`, left+(W-left-right)/2, H-6, template.HTMLEscapeString(s.XLabel))
+	fmt.Fprintf(&b, `<text x="14" y="%g" font-size="11" fill="#333" transform="rotate(-90 14 %g)" text-anchor="middle">%s</text>`, top+(H-top-bottom)/2, top+(H-top-bottom)/2, template.HTMLEscapeString(s.Unit))
 	legendY := top + 10
 	for _, ser := range wr.Series {
 		color, width, dash := "#999", 1.5, ` stroke-dasharray="4 3"`

@@ -6,6 +6,9 @@
 // For each suite it sweeps the number of goroutines from 1 to twice
 // GOMAXPROCS and prints, per workload, every implementation's ns/op, the
 // primitive's ratio to the baseline, and the breakeven point in one sentence.
+// Primitives judged by an outcome (hedge: p99 latency; shed: goodput under
+// overload) are swept over their own axis (share of slow calls, offered
+// load) on the real clock and loopback HTTP.
 // Progress goes to stderr; Ctrl-C stops it promptly.
 //
 // Flags:
@@ -150,10 +153,13 @@ func suiteNames(ss []benchutil.Suite) []string {
 	return names
 }
 
-// sweep is the goroutine counts a suite is measured at: 1 to twice
-// GOMAXPROCS, or the one count a suite fixes (fanout: one caller, whose
-// question is how one call uses the cores).
+// sweep is the xs a suite is measured at: a Metric suite's own Xs, else
+// goroutine counts from 1 to twice GOMAXPROCS, or the one count a suite
+// fixes (fanout: one caller, whose question is how one call uses the cores).
 func sweep(s benchutil.Suite) []int {
+	if s.Metric != "" {
+		return s.Xs
+	}
 	if s.Goroutines > 0 {
 		return []int{s.Goroutines}
 	}
@@ -174,13 +180,14 @@ func measureSuite(ctx context.Context, s benchutil.Suite, cfg benchutil.Config, 
 	if err := s.Validate(); err != nil {
 		return SuiteResult{}, err
 	}
-	res := SuiteResult{Name: s.Name, Primitive: s.Primitive, Impl: s.Impl, Baseline: s.Baseline, BaselineDesc: s.BaselineDesc}
+	res := SuiteResult{Name: s.Name, Primitive: s.Primitive, Impl: s.Impl, Baseline: s.Baseline, BaselineDesc: s.BaselineDesc,
+		Unit: s.Unit(), XLabel: s.XLabel(), HigherIsBetter: s.HigherIsBetter}
 	for _, w := range s.Workloads {
 		wr := WorkloadResult{Name: w.Name}
 		for _, im := range w.Impls {
 			ser := Series{Impl: im.Name}
 			for _, g := range sweep(s) {
-				prog.step(fmt.Sprintf("%s/%s impl=%s goroutines=%d", s.Name, w.Name, im.Name, g))
+				prog.step(fmt.Sprintf("%s/%s impl=%s %s=%d", s.Name, w.Name, im.Name, s.XLabel(), g))
 				p, err := benchutil.Measure(ctx, im, g, cfg)
 				if err != nil {
 					return res, err
@@ -189,8 +196,12 @@ func measureSuite(ctx context.Context, s benchutil.Suite, cfg benchutil.Config, 
 			}
 			wr.Series = append(wr.Series, ser)
 		}
-		wr.Verdict = benchutil.Compare(wr.series(s.Baseline), wr.series(s.Impl))
-		wr.Sentence = wr.Verdict.Sentence(s.Primitive, s.BaselineDesc)
+		wr.Verdict = benchutil.Compare(wr.series(s.Baseline), wr.series(s.Impl), s.HigherIsBetter)
+		metric := ""
+		if s.Metric != "" {
+			metric = s.Metric
+		}
+		wr.Sentence = wr.Verdict.Sentence(s.Primitive, s.BaselineDesc, s.XLabel(), metric)
 		res.Workloads = append(res.Workloads, wr)
 	}
 	return res, nil

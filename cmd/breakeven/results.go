@@ -13,12 +13,16 @@ type Report struct {
 
 // SuiteResult is one primitive's measurements.
 type SuiteResult struct {
-	Name         string           `json:"name"`
-	Primitive    string           `json:"primitive"`
-	Impl         string           `json:"impl"`
-	Baseline     string           `json:"baseline"`
-	BaselineDesc string           `json:"baseline_desc"`
-	Workloads    []WorkloadResult `json:"workloads"`
+	Name         string `json:"name"`
+	Primitive    string `json:"primitive"`
+	Impl         string `json:"impl"`
+	Baseline     string `json:"baseline"`
+	BaselineDesc string `json:"baseline_desc"`
+	Unit         string `json:"unit"`    // "ns/op", or the suite's Metric
+	XLabel       string `json:"x_label"` // "goroutines", or the suite's XName
+	// HigherIsBetter is set when the unit improves upwards (goodput).
+	HigherIsBetter bool             `json:"higher_is_better,omitempty"`
+	Workloads      []WorkloadResult `json:"workloads"`
 }
 
 // WorkloadResult is one workload's sweep for every implementation.
@@ -29,7 +33,7 @@ type WorkloadResult struct {
 	Sentence string            `json:"sentence"`
 }
 
-// Series is one implementation's cost along the goroutine sweep.
+// Series is one implementation's values along the suite's sweep.
 type Series struct {
 	Impl   string            `json:"impl"`
 	Points []benchutil.Point `json:"points"`
@@ -42,4 +46,12 @@ func (w WorkloadResult) series(impl string) []benchutil.Point {
 		}
 	}
 	return nil
+}
+
+// better says which way the suite's values improve, for table headings.
+func (s SuiteResult) better() string {
+	if s.HigherIsBetter {
+		return "higher"
+	}
+	return "lower"
 }

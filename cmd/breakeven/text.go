@@ -10,18 +10,19 @@ import (
 	"github.com/breakeven-go/breakeven/internal/benchutil"
 )
 
-// printSuite prints one table per workload: goroutines down, implementations
-// across, then the primitive's ratio to the baseline and the verdict.
+// printSuite prints one table per workload: the sweep (goroutines) down,
+// implementations across, then the primitive's ratio to the baseline and
+// the verdict.
 func printSuite(w io.Writer, s SuiteResult) {
 	for _, wr := range s.Workloads {
-		fmt.Fprintf(w, "\n%s/%s: %s vs %s (ns/op, lower is better)\n", s.Name, wr.Name, s.Primitive, s.BaselineDesc)
+		fmt.Fprintf(w, "\n%s/%s: %s vs %s (%s, %s is better)\n", s.Name, wr.Name, s.Primitive, s.BaselineDesc, s.Unit, s.better())
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprint(tw, "goroutines\t")
+		fmt.Fprintf(tw, "%s\t", s.XLabel)
 		for _, ser := range wr.Series {
 			fmt.Fprintf(tw, "%s\t", ser.Impl)
 		}
 		fmt.Fprintf(tw, "%s/%s\t\n", s.Impl, s.Baseline)
-		for i, g := range wr.Verdict.Goroutines {
+		for i, g := range wr.Verdict.Xs {
 			fmt.Fprintf(tw, "%d\t", g)
 			for _, ser := range wr.Series {
 				fmt.Fprintf(tw, "%s\t", formatNs(pointAt(ser.Points, g)))
@@ -35,8 +36,8 @@ func printSuite(w io.Writer, s SuiteResult) {
 
 func pointAt(ps []benchutil.Point, g int) float64 {
 	for _, p := range ps {
-		if p.Goroutines == g {
-			return p.NsPerOp
+		if p.X == g {
+			return p.Value
 		}
 	}
 	return 0
@@ -56,8 +57,9 @@ func formatNs(ns float64) string {
 }
 
 // writeBenchfmt writes each sample as one Go benchmark result line, so
-// benchstat can compare runs: the goroutine count is a sub-benchmark
-// dimension and the -N suffix is GOMAXPROCS, as in go test.
+// benchstat can compare runs: the goroutine count (or a Metric suite's x) is
+// a sub-benchmark dimension, the -N suffix is GOMAXPROCS, as in go test,
+// and the unit is ns/op or the suite's Metric.
 func writeBenchfmt(w io.Writer, rep Report) error {
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/breakeven-go/breakeven/cmd/breakeven\ncpu: %s\n",
 		rep.Machine.GOOS, rep.Machine.GOARCH, rep.Machine.CPU)
@@ -65,9 +67,10 @@ func writeBenchfmt(w io.Writer, rep Report) error {
 		for _, wr := range s.Workloads {
 			for _, ser := range wr.Series {
 				for _, p := range ser.Points {
-					for _, ns := range p.Samples {
-						fmt.Fprintf(w, "Benchmark%s/%s/impl=%s/goroutines=%d-%d\t%d\t%.3f ns/op\n",
-							s.Name, wr.Name, ser.Impl, p.Goroutines, rep.Machine.GOMAXPROCS, p.Ops, ns)
+					for _, v := range p.Samples {
+						fmt.Fprintf(w, "Benchmark%s/%s/impl=%s/%s=%d-%d\t%d\t%.4g %s\n",
+							s.Name, wr.Name, ser.Impl, benchKey(s.XLabel), p.X,
+							rep.Machine.GOMAXPROCS, p.Ops, v, s.Unit)
 					}
 				}
 			}
@@ -115,4 +118,9 @@ func (p *progress) clear() {
 	if p.tty {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+}
+
+// benchKey turns an axis label into a benchmark name key: "load %" → "load".
+func benchKey(label string) string {
+	return strings.NewReplacer(" ", "", "%", "").Replace(label)
 }

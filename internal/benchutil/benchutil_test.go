@@ -50,11 +50,11 @@ func TestMeasureCalibratesAndStopsOnCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Goroutines != 2 || len(p.Samples) != 3 || p.NsPerOp <= 0 || p.Ops < 2 {
+	if p.X != 2 || len(p.Samples) != 3 || p.Value <= 0 || p.Ops < 2 {
 		t.Fatalf("Measure = %+v, want 3 positive samples at 2 goroutines", p)
 	}
-	if p.NsPerOp != median(p.Samples) {
-		t.Fatalf("NsPerOp %v is not the median of %v", p.NsPerOp, p.Samples)
+	if p.Value != median(p.Samples) {
+		t.Fatalf("Value %v is not the median of %v", p.Value, p.Samples)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,7 +70,7 @@ func TestMeasureCalibratesAndStopsOnCancel(t *testing.T) {
 func points(gs []int, ns ...float64) []Point {
 	var ps []Point
 	for i, g := range gs {
-		ps = append(ps, Point{Goroutines: g, NsPerOp: ns[i]})
+		ps = append(ps, Point{X: g, Value: ns[i]})
 	}
 	return ps
 }
@@ -85,28 +85,69 @@ func TestCompareAndSentence(t *testing.T) {
 		want string
 	}{
 		{"wins from 2", points(gs, 6, 3, 3), 2,
-			"shard.Counter beats atomic.Int64 from 2 goroutines on (0.15x at 4); alone it costs 1.5x"},
+			"shard.Counter beats atomic.Int64 from 2 goroutine(s) on (it costs 0.15x at 4 goroutine(s)); alone it costs 1.5x"},
 		{"wins everywhere", points(gs, 2, 3, 3), 1,
-			"shard.Counter beats atomic.Int64 at every point measured; alone it costs 0.50x, at 4 goroutines 0.15x"},
+			"shard.Counter beats atomic.Int64 at every point measured; alone it costs 0.50x, at 4 goroutine(s) it costs 0.15x"},
 		{"never wins", points(gs, 6, 30, 40), 0,
-			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; at 4 it costs 2.0x"},
+			"shard.Counter does not beat atomic.Int64 up to 4 goroutine(s) on this machine; there it costs 2.0x"},
 		{"on par", points(gs, 4.1, 19.5, 20.5), 0,
-			"shard.Counter costs the same as atomic.Int64 (within 5%) at every point measured, 1 to 4 goroutines"},
+			"shard.Counter matches atomic.Int64 (within 5%) at every point measured, up to 4 goroutine(s)"},
 		{"wins then loses", points(gs, 6, 3, 25), 0,
-			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; at 4 it costs 1.2x"},
+			"shard.Counter does not beat atomic.Int64 up to 4 goroutine(s) on this machine; there it costs 1.2x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := Compare(base, tc.prim)
-			if v.From != tc.from || !slices.Equal(v.Goroutines, gs) {
+			v := Compare(base, tc.prim, false)
+			if v.From != tc.from || !slices.Equal(v.Xs, gs) {
 				t.Fatalf("Compare = %+v, want From %d over %v", v, tc.from, gs)
 			}
-			if got := v.Sentence("shard.Counter", "atomic.Int64"); got != tc.want {
+			if got := v.Sentence("shard.Counter", "atomic.Int64", "goroutines", ""); got != tc.want {
 				t.Fatalf("Sentence =\n%q, want\n%q", got, tc.want)
 			}
 		})
 	}
-	if v := Compare(base, points([]int{8}, 1)); len(v.Ratios) != 0 || v.From != 0 {
+	if v := Compare(base, points([]int{8}, 1), false); len(v.Ratios) != 0 || v.From != 0 {
 		t.Fatalf("Compare with no common goroutine count = %+v, want empty", v)
+	}
+}
+
+// TestCompareHigherIsBetter checks a goodput-like metric: ratios above 1
+// win, and the sentence names the metric and the sweep.
+func TestCompareHigherIsBetter(t *testing.T) {
+	loads := []int{50, 200, 400}
+	v := Compare(points(loads, 0.5, 0.34, 0.24), points(loads, 0.5, 0.95, 0.94), true)
+	if v.From != 200 || v.OnPar() {
+		t.Fatalf("Compare = %+v, want a win from 200", v)
+	}
+	want := "shed.Adaptive beats no shedding from load 200% on (it gets 3.9x the goodput at load 400%); at load 50% it gets 1.0x the goodput"
+	if got := v.Sentence("shed.Adaptive", "no shedding", "load %", "goodput"); got != want {
+		t.Fatalf("Sentence =\n%q, want\n%q", got, want)
+	}
+}
+
+// TestTrialSuite checks that a Metric suite needs Trials and XName/Xs, and
+// that Measure runs a Trial Config.Trials times at x.
+func TestTrialSuite(t *testing.T) {
+	var calls []int
+	trial := func(_ context.Context, x int) (float64, error) { calls = append(calls, x); return float64(x) / 10, nil }
+	s := Suite{Name: "T", Impl: "a", Baseline: "b", Metric: "p99-ms", XName: "slow %", Xs: []int{1, 5},
+		Workloads: []Workload{{Name: "w", Impls: []Impl{{Name: "a", Trial: trial}, {Name: "b", Trial: trial}}}}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Unit() != "p99-ms" || s.XLabel() != "slow %" {
+		t.Fatalf("Unit, XLabel = %q, %q", s.Unit(), s.XLabel())
+	}
+	p, err := Measure(context.Background(), s.Workloads[0].Impls[0], 5, Config{Trials: 3})
+	if err != nil || p.Value != 0.5 || len(p.Samples) != 3 || !slices.Equal(calls, []int{5, 5, 5}) {
+		t.Fatalf("Measure = %+v, %v after calls %v", p, err, calls)
+	}
+	s.Workloads[0].Impls[1] = Impl{Name: "b", Setup: func() Body { return func(int, int) {} }}
+	if err := s.Validate(); err == nil {
+		t.Fatal("Validate accepted a Metric suite impl without a Trial")
+	}
+	s.Xs = nil
+	if err := s.Validate(); err == nil {
+		t.Fatal("Validate accepted a Metric suite without Xs")
 	}
 }
 
@@ -191,10 +232,10 @@ func TestSentenceAtOnePoint(t *testing.T) {
 	for ns, want := range map[float64]string{
 		0.85: "fanout.ForEach beats a serial loop at 1 goroutine(s): it costs 0.85x",
 		1.3:  "fanout.ForEach loses to a serial loop at 1 goroutine(s): it costs 1.3x",
-		1.01: "fanout.ForEach costs the same as a serial loop (within 5%) at 1 goroutine(s)",
+		1.01: "fanout.ForEach matches a serial loop (within 5%) at 1 goroutine(s)",
 	} {
-		v := Compare(points(one, 1), points(one, ns))
-		if got := v.Sentence("fanout.ForEach", "a serial loop"); got != want {
+		v := Compare(points(one, 1), points(one, ns), false)
+		if got := v.Sentence("fanout.ForEach", "a serial loop", "goroutines", ""); got != want {
 			t.Errorf("Sentence = %q, want %q", got, want)
 		}
 	}

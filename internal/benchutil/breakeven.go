@@ -5,50 +5,71 @@ import (
 	"strings"
 )
 
-// Verdict says where a primitive beats its baseline along a goroutine sweep.
+// Verdict says where a primitive beats its baseline along a sweep: of
+// goroutine counts (ns/op suites) or of a Metric suite's Xs.
 type Verdict struct {
-	// From is the smallest goroutine count from which the primitive is
-	// cheaper than the baseline (by more than Tie) at every larger count
-	// measured; 0 when it is not cheaper at the last count.
+	// From is the smallest x from which the primitive is better than the
+	// baseline (by more than Tie) at every larger x measured; 0 when it is
+	// not better at the last x.
 	From int `json:"from"`
-	// Ratios is primitive ns/op over baseline ns/op at each count, in the
+	// Ratios is the primitive's value over the baseline's at each x, in the
 	// order of the sweep.
 	Ratios []float64 `json:"ratios"`
-	// Goroutines is the sweep the ratios belong to.
-	Goroutines []int `json:"goroutines"`
+	// Xs is the sweep the ratios belong to.
+	Xs []int `json:"xs"`
+	// HigherIsBetter is set for metrics such as goodput, where a ratio
+	// above 1 is a win; for costs (ns/op, latency) below 1 is.
+	HigherIsBetter bool `json:"higher_is_better,omitempty"`
 }
 
-// Compare pairs the points of the baseline and the primitive by goroutine
-// count. Counts missing from either side are skipped.
-func Compare(base, prim []Point) Verdict {
-	var v Verdict
-	byG := map[int]float64{}
+// Compare pairs the points of the baseline and the primitive by x. Xs
+// missing from either side are skipped. higherIsBetter says which way the
+// values improve.
+func Compare(base, prim []Point, higherIsBetter bool) Verdict {
+	v := Verdict{HigherIsBetter: higherIsBetter}
+	byX := map[int]float64{}
 	for _, p := range base {
-		byG[p.Goroutines] = p.NsPerOp
+		byX[p.X] = p.Value
 	}
 	for _, p := range prim {
-		b, ok := byG[p.Goroutines]
+		b, ok := byX[p.X]
 		if !ok || b <= 0 {
 			continue
 		}
-		v.Goroutines = append(v.Goroutines, p.Goroutines)
-		v.Ratios = append(v.Ratios, p.NsPerOp/b)
+		v.Xs = append(v.Xs, p.X)
+		v.Ratios = append(v.Ratios, p.Value/b)
 	}
-	for i := len(v.Ratios) - 1; i >= 0 && v.Ratios[i] < 1-Tie; i-- {
-		v.From = v.Goroutines[i]
+	for i := len(v.Ratios) - 1; i >= 0 && v.Better(v.Ratios[i]); i-- {
+		v.From = v.Xs[i]
 	}
 	return v
 }
 
-// Tie is the margin within which two costs count as the same: a primitive
-// "beats" its baseline only below 1-Tie of its cost. Quick runs on a shared
+// Tie is the margin within which two values count as the same: a primitive
+// "beats" its baseline only past 1±Tie of its value. Quick runs on a shared
 // machine wobble by a few percent; a 0.97x is not a win.
 const Tie = 0.05
+
+// Better reports whether ratio r is a win for the primitive beyond Tie.
+func (v Verdict) Better(r float64) bool {
+	if v.HigherIsBetter {
+		return r > 1+Tie
+	}
+	return r < 1-Tie
+}
+
+// Worse reports whether ratio r is a loss for the primitive beyond Tie.
+func (v Verdict) Worse(r float64) bool {
+	if v.HigherIsBetter {
+		return r < 1-Tie
+	}
+	return r > 1+Tie
+}
 
 // OnPar reports whether every ratio is within Tie of 1.
 func (v Verdict) OnPar() bool {
 	for _, r := range v.Ratios {
-		if r < 1-Tie || r > 1+Tie {
+		if v.Better(r) || v.Worse(r) {
 			return false
 		}
 	}
@@ -56,44 +77,61 @@ func (v Verdict) OnPar() bool {
 }
 
 // Sentence says the verdict in one line, e.g. "shard.Counter beats
-// atomic.Int64 from 2 goroutines on; alone it costs 1.6x".
-func (v Verdict) Sentence(primitive, baseline string) string {
+// atomic.Int64 from 2 goroutines on; alone it costs 1.6x". xname names the
+// sweep ("goroutines", "load %") and metric what the ratios compare ("" for
+// cost, or e.g. "goodput").
+func (v Verdict) Sentence(primitive, baseline, xname, metric string) string {
 	if len(v.Ratios) == 0 {
 		return fmt.Sprintf("%s vs %s: no comparable measurements", primitive, baseline)
 	}
-	first, last := v.Ratios[0], v.Ratios[len(v.Ratios)-1]
-	alone := ""
-	if v.Goroutines[0] == 1 {
+	n := len(v.Ratios)
+	first, last := v.Ratios[0], v.Ratios[n-1]
+	lastX := v.Xs[n-1]
+	// has says what a ratio means: "costs 1.6x", "gets 3.1x the goodput".
+	has := func(r float64) string {
+		if metric == "" {
+			return "costs " + Ratio(r)
+		}
+		return fmt.Sprintf("gets %s the %s", Ratio(r), metric)
+	}
+	at := func(x int) string {
+		if xname == "goroutines" {
+			return fmt.Sprintf("%d goroutine(s)", x)
+		}
+		if name, ok := strings.CutSuffix(xname, " %"); ok {
+			return fmt.Sprintf("%s %d%%", name, x) // "load 200%"
+		}
+		return fmt.Sprintf("%s %d", xname, x)
+	}
+	alone := "at " + at(v.Xs[0])
+	if xname == "goroutines" && v.Xs[0] == 1 {
 		alone = "alone"
-	} else {
-		alone = fmt.Sprintf("at %d goroutines", v.Goroutines[0])
 	}
 	var b strings.Builder
-	if len(v.Ratios) == 1 {
-		g := v.Goroutines[0]
+	if n == 1 {
 		switch {
 		case v.OnPar():
-			fmt.Fprintf(&b, "%s costs the same as %s (within %.0f%%) at %d goroutine(s)", primitive, baseline, Tie*100, g)
-		case first < 1:
-			fmt.Fprintf(&b, "%s beats %s at %d goroutine(s): it costs %s", primitive, baseline, g, Ratio(first))
+			fmt.Fprintf(&b, "%s matches %s (within %.0f%%) at %s", primitive, baseline, Tie*100, at(lastX))
+		case v.Better(first):
+			fmt.Fprintf(&b, "%s beats %s at %s: it %s", primitive, baseline, at(lastX), has(first))
 		default:
-			fmt.Fprintf(&b, "%s loses to %s at %d goroutine(s): it costs %s", primitive, baseline, g, Ratio(first))
+			fmt.Fprintf(&b, "%s loses to %s at %s: it %s", primitive, baseline, at(lastX), has(first))
 		}
 		return b.String()
 	}
 	switch {
 	case v.OnPar():
-		fmt.Fprintf(&b, "%s costs the same as %s (within %.0f%%) at every point measured, 1 to %d goroutines",
-			primitive, baseline, Tie*100, v.Goroutines[len(v.Goroutines)-1])
+		fmt.Fprintf(&b, "%s matches %s (within %.0f%%) at every point measured, up to %s",
+			primitive, baseline, Tie*100, at(lastX))
 	case v.From == 0:
-		fmt.Fprintf(&b, "%s does not beat %s up to %d goroutines on this machine; at %d it costs %s",
-			primitive, baseline, v.Goroutines[len(v.Goroutines)-1], v.Goroutines[len(v.Goroutines)-1], Ratio(last))
-	case v.From == v.Goroutines[0]:
-		fmt.Fprintf(&b, "%s beats %s at every point measured; %s it costs %s, at %d goroutines %s",
-			primitive, baseline, alone, Ratio(first), v.Goroutines[len(v.Goroutines)-1], Ratio(last))
+		fmt.Fprintf(&b, "%s does not beat %s up to %s on this machine; there it %s",
+			primitive, baseline, at(lastX), has(last))
+	case v.From == v.Xs[0]:
+		fmt.Fprintf(&b, "%s beats %s at every point measured; %s it %s, at %s it %s",
+			primitive, baseline, alone, has(first), at(lastX), has(last))
 	default:
-		fmt.Fprintf(&b, "%s beats %s from %d goroutines on (%s at %d); %s it costs %s",
-			primitive, baseline, v.From, Ratio(last), v.Goroutines[len(v.Goroutines)-1], alone, Ratio(first))
+		fmt.Fprintf(&b, "%s beats %s from %s on (it %s at %s); %s it %s",
+			primitive, baseline, at(v.From), has(last), at(lastX), alone, has(first))
 	}
 	return b.String()
 }

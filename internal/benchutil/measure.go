@@ -11,21 +11,23 @@ import (
 type Config struct {
 	Target  time.Duration // wall time of one sample
 	Samples int           // samples per point; the median is reported
+	Trials  int           // runs of a Trial per point (each takes its own time)
 }
 
-// Quick is cmd/breakeven's default: a full run of every suite in about a
-// minute on 2 cores, at the price of some noise.
-var Quick = Config{Target: 25 * time.Millisecond, Samples: 3}
+// Quick is cmd/breakeven's default: a full run of every suite in about two
+// minutes on 2 cores, at the price of some noise.
+var Quick = Config{Target: 25 * time.Millisecond, Samples: 3, Trials: 1}
 
 // Full is cmd/breakeven -full: longer samples and more of them.
-var Full = Config{Target: 150 * time.Millisecond, Samples: 7}
+var Full = Config{Target: 150 * time.Millisecond, Samples: 7, Trials: 3}
 
-// Point is the cost of one implementation at one goroutine count.
+// Point is one implementation's measurement at one x: a goroutine count
+// (ns/op suites) or the suite's XName (Metric suites).
 type Point struct {
-	Goroutines int       `json:"goroutines"`
-	NsPerOp    float64   `json:"ns_per_op"` // median of Samples
-	Samples    []float64 `json:"samples"`   // ns/op of each sample
-	Ops        int       `json:"ops"`       // operations in one sample
+	X       int       `json:"x"`
+	Value   float64   `json:"value"`   // median of Samples
+	Samples []float64 `json:"samples"` // ns/op, or the suite's Metric, of each sample
+	Ops     int       `json:"ops"`     // operations in one sample; 1 for a Trial
 }
 
 // Measure times im with g goroutines: it calibrates the operation count so
@@ -33,6 +35,9 @@ type Point struct {
 // checks ctx between runs, so a cancelled ctx stops it within about one
 // sample's time, returning ctx's error.
 func Measure(ctx context.Context, im Impl, g int, cfg Config) (Point, error) {
+	if im.Trial != nil {
+		return measureTrial(ctx, im.Trial, g, cfg)
+	}
 	if g < 1 || cfg.Target <= 0 || cfg.Samples < 1 {
 		return Point{}, fmt.Errorf("benchutil: Measure(g=%d, %+v): goroutines, target and samples must be positive", g, cfg)
 	}
@@ -55,7 +60,7 @@ func Measure(ctx context.Context, im Impl, g int, cfg Config) (Point, error) {
 		}
 		total = max(next, total+1)
 	}
-	p := Point{Goroutines: g, Ops: total}
+	p := Point{X: g, Ops: total}
 	for range cfg.Samples {
 		if err := ctx.Err(); err != nil {
 			return Point{}, err
@@ -63,7 +68,27 @@ func Measure(ctx context.Context, im Impl, g int, cfg Config) (Point, error) {
 		d = timeRun(body, g, total)
 		p.Samples = append(p.Samples, float64(d.Nanoseconds())/float64(total))
 	}
-	p.NsPerOp = median(p.Samples)
+	p.Value = median(p.Samples)
+	return p, nil
+}
+
+// measureTrial runs trial cfg.Trials times at x and reports the median.
+func measureTrial(ctx context.Context, trial Trial, x int, cfg Config) (Point, error) {
+	if cfg.Trials < 1 {
+		return Point{}, fmt.Errorf("benchutil: Measure(x=%d, %+v): Trials must be positive", x, cfg)
+	}
+	p := Point{X: x, Ops: 1}
+	for range cfg.Trials {
+		if err := ctx.Err(); err != nil {
+			return Point{}, err
+		}
+		v, err := trial(ctx, x)
+		if err != nil {
+			return Point{}, err
+		}
+		p.Samples = append(p.Samples, v)
+	}
+	p.Value = median(p.Samples)
 	return p, nil
 }
 

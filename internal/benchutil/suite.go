@@ -1,8 +1,10 @@
 package benchutil
 
 import (
+	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -12,10 +14,17 @@ import (
 // A Body is called from several goroutines at once.
 type Body func(worker, n int)
 
-// Impl is one implementation of a workload.
+// Trial measures one point of a Metric suite: it runs an implementation at
+// x (the suite's XName: offered load, share of slow calls) and returns the
+// metric. It stops early, with ctx's error, when ctx is done.
+type Trial func(ctx context.Context, x int) (float64, error)
+
+// Impl is one implementation of a workload: a Setup in ns/op suites, a
+// Trial in Metric suites.
 type Impl struct {
 	Name  string      // as in impl=<name>: "atomic", "mutex", "shard"
 	Setup func() Body // builds fresh state for one measurement
+	Trial Trial
 }
 
 // Workload is one way of exercising a primitive, run against every Impl.
@@ -38,6 +47,31 @@ type Suite struct {
 	// parallelism (fanout), whose -cpu 2 question is "one call on two
 	// cores", not "two calls".
 	Goroutines int
+
+	// Metric, if set, is what the suite measures instead of ns/op, for
+	// primitives judged by an outcome rather than a cost (p99 latency,
+	// goodput): each Impl has a Trial, run at each of Xs. Metric is one
+	// word, as in a benchmark unit ("p99-ms", "goodput").
+	Metric         string
+	HigherIsBetter bool   // the Metric improves upwards (goodput)
+	XName          string // what Xs are, as axis label: "load %"
+	Xs             []int
+}
+
+// Unit is what the suite's values measure: its Metric, or ns/op.
+func (s Suite) Unit() string {
+	if s.Metric != "" {
+		return s.Metric
+	}
+	return "ns/op"
+}
+
+// XLabel names the suite's x axis: its XName, or goroutines.
+func (s Suite) XLabel() string {
+	if s.Metric != "" {
+		return s.XName
+	}
+	return "goroutines"
 }
 
 // Validate reports a suite whose workloads lack its primitive or baseline,
@@ -45,6 +79,9 @@ type Suite struct {
 func (s Suite) Validate() error {
 	if s.Name == "" || s.Impl == "" || s.Baseline == "" || len(s.Workloads) == 0 {
 		return fmt.Errorf("benchutil: suite %q: Name, Impl, Baseline and Workloads are required", s.Name)
+	}
+	if s.Metric != "" && (s.XName == "" || len(s.Xs) == 0) {
+		return fmt.Errorf("benchutil: suite %q: a Metric suite needs XName and Xs", s.Name)
 	}
 	seen := map[string]bool{}
 	for _, w := range s.Workloads {
@@ -58,8 +95,11 @@ func (s Suite) Validate() error {
 		}
 		names := map[string]bool{}
 		for _, im := range w.Impls {
-			if names[im.Name] || im.Setup == nil {
-				return fmt.Errorf("benchutil: suite %q: workload %q: impl %q repeated or without Setup",
+			if names[im.Name] {
+				return fmt.Errorf("benchutil: suite %q: workload %q: impl %q repeated", s.Name, w.Name, im.Name)
+			}
+			if (s.Metric == "" && im.Setup == nil) || (s.Metric != "" && im.Trial == nil) {
+				return fmt.Errorf("benchutil: suite %q: workload %q: impl %q needs a Setup (ns/op suites) or a Trial (Metric suites)",
 					s.Name, w.Name, im.Name)
 			}
 			names[im.Name] = true
@@ -81,10 +121,16 @@ func (w Workload) Impl(name string) *Impl {
 // Bench runs every workload of s against every implementation as
 // sub-benchmarks Benchmark<Suite>/<workload>/impl=<name>. Each run spreads
 // b.N operations over GOMAXPROCS goroutines (or s.Goroutines), as
-// b.RunParallel does, so -cpu sets the parallelism.
+// b.RunParallel does, so -cpu sets the parallelism. A Metric suite runs
+// Benchmark<Suite>/<workload>/<x>/impl=<name> instead: b.N Trials, their
+// mean reported in the Metric's unit.
 func Bench(b *testing.B, s Suite) {
 	if err := s.Validate(); err != nil {
 		b.Fatal(err)
+	}
+	if s.Metric != "" {
+		benchTrials(b, s)
+		return
 	}
 	for _, w := range s.Workloads {
 		b.Run(w.Name, func(b *testing.B) {
@@ -98,6 +144,30 @@ func Bench(b *testing.B, s Suite) {
 					body := im.Setup()
 					b.ResetTimer()
 					RunOps(body, g, b.N)
+				})
+			}
+		})
+	}
+}
+
+func benchTrials(b *testing.B, s Suite) {
+	for _, w := range s.Workloads {
+		b.Run(w.Name, func(b *testing.B) {
+			for _, x := range s.Xs {
+				b.Run(fmt.Sprintf("%s=%d", strings.ReplaceAll(s.XName, " ", ""), x), func(b *testing.B) {
+					for _, im := range w.Impls {
+						b.Run("impl="+im.Name, func(b *testing.B) {
+							sum := 0.0
+							for range b.N {
+								v, err := im.Trial(b.Context(), x)
+								if err != nil {
+									b.Fatal(err)
+								}
+								sum += v
+							}
+							b.ReportMetric(sum/float64(b.N), s.Metric)
+						})
+					}
 				})
 			}
 		})
