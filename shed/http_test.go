@@ -5,78 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/breakeven-go/breakeven/internal/benchutil"
+	"github.com/breakeven-go/breakeven/internal/suites"
 	"github.com/breakeven-go/breakeven/shed"
 )
-
-// slotBackend serves each request on one of slots slots for service time,
-// queueing the rest without bound: capacity is slots/service requests per
-// second, and past it latency grows until shedding stops it.
-func slotBackend(slots int, service time.Duration) http.Handler {
-	sem := make(chan struct{}, slots)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case sem <- struct{}{}:
-		case <-r.Context().Done():
-			return
-		}
-		time.Sleep(service)
-		<-sem
-		io.WriteString(w, "ok")
-	})
-}
-
-type loadResult struct {
-	good, shed, other int64
-	missingRetryAfter int64
-	accepted          benchutil.Latencies
-}
-
-// openLoop sends rate requests per second to url for d, each on its own
-// goroutine whatever the server's pace (open loop: arrivals do not wait for
-// answers), and waits for them all. Requests go to loopback only.
-func openLoop(t testing.TB, client *http.Client, url string, rate int, d time.Duration, deadline time.Duration) *loadResult {
-	t.Helper()
-	res := &loadResult{}
-	var wg sync.WaitGroup
-	every := time.Second / time.Duration(rate)
-	start := time.Now()
-	for i := 0; time.Since(start) < d; i++ {
-		wg.Go(func() {
-			sent := time.Now()
-			resp, err := client.Get(url)
-			if err != nil {
-				atomic.AddInt64(&res.other, 1)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			took := time.Since(sent)
-			switch resp.StatusCode {
-			case http.StatusOK:
-				res.accepted.Add(took)
-				if took <= deadline {
-					atomic.AddInt64(&res.good, 1)
-				}
-			case http.StatusServiceUnavailable:
-				atomic.AddInt64(&res.shed, 1)
-				if resp.Header.Get("Retry-After") == "" {
-					atomic.AddInt64(&res.missingRetryAfter, 1)
-				}
-			default:
-				atomic.AddInt64(&res.other, 1)
-			}
-		})
-		time.Sleep(time.Until(start.Add(time.Duration(i+1) * every)))
-	}
-	wg.Wait()
-	return res
-}
 
 // TestOverloadOverHTTP puts a 4-slot x 10 ms backend (400 req/s) behind the
 // middleware on loopback, offers half its capacity for 1 s and then twice
@@ -106,26 +41,26 @@ func TestOverloadOverHTTP(t *testing.T) {
 		{"inflight-8-queued", shed.NewQueued(shed.NewInFlight(8), 16), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(shed.Middleware(tc.l, slotBackend(4, 10*time.Millisecond)))
+			srv := httptest.NewServer(shed.Middleware(tc.l, suites.SlotBackend(4, 10*time.Millisecond)))
 			defer srv.Close()
 			tr := &http.Transport{MaxIdleConnsPerHost: 1000}
 			defer tr.CloseIdleConnections()
 			client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-			openLoop(t, client, srv.URL, 200, time.Second, 200*time.Millisecond)
+			suites.OpenLoop(context.Background(), client, srv.URL, 200, time.Second, 200*time.Millisecond)
 			const overload = 2 * time.Second
-			res := openLoop(t, client, srv.URL, 800, overload, 200*time.Millisecond)
-			goodput := float64(res.good) / (400 * overload.Seconds())
-			p99 := res.accepted.Percentile(0.99)
+			res := suites.OpenLoop(context.Background(), client, srv.URL, 800, overload, 200*time.Millisecond)
+			goodput := float64(res.Good) / (400 * overload.Seconds())
+			p99 := res.Accepted.Percentile(0.99)
 			t.Logf("%s at 2x: goodput %.2f of capacity, accepted p99 %v, shed %d, other %d, limit %d",
-				tc.name, goodput, p99, res.shed, res.other, tc.l.Stats().Limit)
+				tc.name, goodput, p99, res.Shed, res.Other, tc.l.Stats().Limit)
 			if goodput < 0.85 {
 				t.Errorf("goodput %.2f of capacity, want at least 0.85", goodput)
 			}
 			if tc.maxP99 > 0 && p99 > tc.maxP99 {
 				t.Errorf("accepted p99 %v, want at most %v", p99, tc.maxP99)
 			}
-			if res.shed == 0 || res.missingRetryAfter != 0 {
-				t.Errorf("%d shed responses, %d without Retry-After", res.shed, res.missingRetryAfter)
+			if res.Shed == 0 || res.MissingRetryAfter != 0 {
+				t.Errorf("%d shed responses, %d without Retry-After", res.Shed, res.MissingRetryAfter)
 			}
 		})
 	}

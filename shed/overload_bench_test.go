@@ -1,12 +1,14 @@
 package shed_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/breakeven-go/breakeven/internal/suites"
 	"github.com/breakeven-go/breakeven/shed"
 )
 
@@ -32,7 +34,7 @@ func BenchmarkOverload(b *testing.B) {
 				{"adaptive", func(h http.Handler) http.Handler { return shed.Middleware(shed.NewAdaptive(), h) }},
 			} {
 				b.Run("impl="+im.name, func(b *testing.B) {
-					srv := httptest.NewServer(im.wrap(slotBackend(4, 10*time.Millisecond)))
+					srv := httptest.NewServer(im.wrap(suites.SlotBackend(4, 10*time.Millisecond)))
 					defer srv.Close()
 					tr := &http.Transport{MaxIdleConnsPerHost: 1000}
 					defer tr.CloseIdleConnections()
@@ -40,13 +42,13 @@ func BenchmarkOverload(b *testing.B) {
 					var good, shedN, late, total float64
 					var p99 time.Duration
 					for range b.N {
-						res := openLoop(b, client, srv.URL, int(load*capacity), time.Second, 200*time.Millisecond)
-						good += float64(res.good)
-						shedN += float64(res.shed)
-						served := float64(res.accepted.Len())
-						late += served - float64(res.good)
-						total += served + float64(res.shed) + float64(res.other)
-						p99 = max(p99, res.accepted.Percentile(0.99))
+						res := suites.OpenLoop(context.Background(), client, srv.URL, int(load*capacity), time.Second, 200*time.Millisecond)
+						good += float64(res.Good)
+						shedN += float64(res.Shed)
+						served := float64(res.Accepted.Len())
+						late += served - float64(res.Good)
+						total += served + float64(res.Shed) + float64(res.Other)
+						p99 = max(p99, res.Accepted.Percentile(0.99))
 					}
 					b.ReportMetric(good/(capacity*float64(b.N)), "goodput")
 					b.ReportMetric(float64(p99)/1e6, "p99-ms")

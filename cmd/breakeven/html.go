@@ -17,21 +17,13 @@ func writeHTML(w io.Writer, rep Report) error {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"chart":   func(s SuiteResult, wr WorkloadResult) template.HTML { return template.HTML(chartSVG(s, wr)) },
-	"ratio":   benchutil.Ratio,
-	"ns":      formatNs,
-	"at":      pointAt,
-	"date":    func(m Machine) string { return m.Date.Format("2006-01-02 15:04 UTC") },
-	"summary": summarize,
-	"verdictClass": func(v benchutil.Verdict) string {
-		switch {
-		case v.OnPar():
-			return "par"
-		case v.From > 0:
-			return "win"
-		}
-		return "lose"
-	},
+	"chart":        func(s SuiteResult, wr WorkloadResult) template.HTML { return template.HTML(chartSVG(s, wr)) },
+	"ratio":        benchutil.Ratio,
+	"ns":           formatNs,
+	"at":           pointAt,
+	"date":         func(m Machine) string { return m.Date.Format("2006-01-02 15:04 UTC") },
+	"summary":      summarize,
+	"verdictClass": verdictClass,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>breakeven report: {{.Machine.CPU}}</title>
@@ -40,7 +32,7 @@ body{font:15px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;padding
 h1{font-size:1.5em;margin-bottom:.2em} h2{margin-top:2em;border-bottom:1px solid #ddd}
 .machine{color:#555} table{border-collapse:collapse;margin:.6em 0}
 td,th{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right} th{background:#f6f6f6}
-td.l,th.l{text-align:left} .win{color:#1a7f37} .lose{color:#b42318} .par{color:#555}
+td.l,th.l{text-align:left} .win{color:#1a7f37} .lose{color:#b42318} .mixed{color:#9a6700} .par{color:#555}
 .verdict{background:#f3f7ff;border-left:4px solid #2f6fed;padding:.5em .8em}
 svg{max-width:100%;height:auto}
 </style></head><body>
@@ -50,9 +42,9 @@ svg{max-width:100%;height:auto}
 Costs are wall-clock ns per operation with all goroutines running (lower is better), except where a
 section names another measure (p99 latency, goodput); ratios are primitive over baseline.</p>
 <h2>Summary</h2>
-<table><tr><th class="l">primitive</th><th class="l">baseline</th><th class="l">wins (ratio at the largest x)</th><th class="l">loses (worst ratio)</th></tr>
+<table><tr><th class="l">primitive</th><th class="l">baseline</th><th class="l">where it wins (best ratio)</th><th class="l">where it loses (worst ratio)</th></tr>
 {{range summary .Suites}}<tr><td class="l"><a href="#{{.Name}}">{{.Primitive}}</a></td><td class="l">{{.Baseline}}</td>
-<td class="l win">{{.Wins}}</td><td class="l lose">{{.Losses}}</td></tr>
+<td class="l {{if .Wins}}win{{else}}par{{end}}">{{or .Wins "none measured"}}</td><td class="l {{if .Losses}}lose{{else}}par{{end}}">{{or .Losses "none measured"}}</td></tr>
 {{end}}</table>
 <h2>Every workload</h2>
 <table><tr><th class="l">primitive</th><th class="l">workload</th><th class="l">verdict</th></tr>

@@ -11,14 +11,13 @@ import (
 // baseline, and in a few words where it wins and where it loses.
 type familySummary struct {
 	Name, Primitive, Baseline string
-	Wins, Losses              string
+	Wins, Losses              string // "" when there is none
 }
 
-// summarize condenses each suite to one row. Wins lists the workloads the
-// primitive wins at the largest x measured (every core busy, or the
-// heaviest load), with that ratio; Losses the workloads where some x is
-// worse than the baseline beyond the tie band, with the worst ratio and
-// its x. A reader sees at a glance what to use it for and what to avoid.
+// summarize condenses each suite to one row: for each workload, the best
+// ratio where the primitive wins (beyond the tie band) and the worst where
+// it loses, each with its x. A reader sees at a glance what to use it for
+// and what to avoid.
 func summarize(suites []SuiteResult) []familySummary {
 	var rows []familySummary
 	for _, s := range suites {
@@ -26,26 +25,47 @@ func summarize(suites []SuiteResult) []familySummary {
 		var wins, losses []string
 		for _, w := range s.Workloads {
 			v := w.Verdict
-			if len(v.Ratios) == 0 {
-				continue
-			}
-			if last := v.Ratios[len(v.Ratios)-1]; v.Better(last) {
-				wins = append(wins, fmt.Sprintf("%s %s", w.Name, benchutil.Ratio(last)))
-			}
-			worst := -1
+			best, worst := -1, -1
 			for i, r := range v.Ratios {
-				if v.Worse(r) && (worst < 0 || (r > v.Ratios[worst]) != v.HigherIsBetter) {
+				// For costs a lower ratio is better; for goodput a higher.
+				lower := func(j int) bool { return (r < v.Ratios[j]) != v.HigherIsBetter }
+				if v.Better(r) && (best < 0 || lower(best)) {
+					best = i
+				}
+				if v.Worse(r) && (worst < 0 || !lower(worst)) {
 					worst = i
 				}
+			}
+			if best >= 0 {
+				wins = append(wins, fmt.Sprintf("%s %s at %s", w.Name, benchutil.Ratio(v.Ratios[best]), xAt(s, v.Xs[best])))
 			}
 			if worst >= 0 {
 				losses = append(losses, fmt.Sprintf("%s %s at %s", w.Name, benchutil.Ratio(v.Ratios[worst]), xAt(s, v.Xs[worst])))
 			}
 		}
-		row.Wins, row.Losses = orNone(wins), orNone(losses)
+		row.Wins, row.Losses = strings.Join(wins, "; "), strings.Join(losses, "; ")
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// verdictClass colours a verdict: win if the primitive wins somewhere and
+// loses nowhere, lose for the reverse, mixed for both, par for neither.
+func verdictClass(v benchutil.Verdict) string {
+	var won, lost bool
+	for _, r := range v.Ratios {
+		won = won || v.Better(r)
+		lost = lost || v.Worse(r)
+	}
+	switch {
+	case won && lost:
+		return "mixed"
+	case won:
+		return "win"
+	case lost:
+		return "lose"
+	}
+	return "par"
 }
 
 // xAt names one point of a suite's sweep: "1 goroutine", "load 50%".
@@ -60,11 +80,4 @@ func xAt(s SuiteResult, x int) string {
 		return fmt.Sprintf("%s %d%%", name, x)
 	}
 	return fmt.Sprintf("%s %d", s.XLabel, x)
-}
-
-func orNone(items []string) string {
-	if len(items) == 0 {
-		return "none measured"
-	}
-	return strings.Join(items, "; ")
 }

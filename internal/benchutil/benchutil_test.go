@@ -85,15 +85,15 @@ func TestCompareAndSentence(t *testing.T) {
 		want string
 	}{
 		{"wins from 2", points(gs, 6, 3, 3), 2,
-			"shard.Counter beats atomic.Int64 from 2 goroutine(s) on (it costs 0.15x at 4 goroutine(s)); alone it costs 1.5x"},
+			"shard.Counter beats atomic.Int64 from 2 goroutines on (it costs 0.15x at 4 goroutines); alone it costs 1.5x"},
 		{"wins everywhere", points(gs, 2, 3, 3), 1,
-			"shard.Counter beats atomic.Int64 at every point measured; alone it costs 0.50x, at 4 goroutine(s) it costs 0.15x"},
+			"shard.Counter beats atomic.Int64 at every point measured; alone it costs 0.50x, at 4 goroutines it costs 0.15x"},
 		{"never wins", points(gs, 6, 30, 40), 0,
-			"shard.Counter does not beat atomic.Int64 up to 4 goroutine(s) on this machine; there it costs 2.0x"},
+			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; there it costs 2.0x"},
 		{"on par", points(gs, 4.1, 19.5, 20.5), 0,
-			"shard.Counter matches atomic.Int64 (within 5%) at every point measured, up to 4 goroutine(s)"},
+			"shard.Counter matches atomic.Int64 (within 5%) at every point measured, up to 4 goroutines"},
 		{"wins then loses", points(gs, 6, 3, 25), 0,
-			"shard.Counter does not beat atomic.Int64 up to 4 goroutine(s) on this machine; there it costs 1.2x"},
+			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; there it costs 1.2x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := Compare(base, tc.prim, false)
@@ -114,11 +114,12 @@ func TestCompareAndSentence(t *testing.T) {
 // win, and the sentence names the metric and the sweep.
 func TestCompareHigherIsBetter(t *testing.T) {
 	loads := []int{50, 200, 400}
-	v := Compare(points(loads, 0.5, 0.34, 0.24), points(loads, 0.5, 0.95, 0.94), true)
+	v := Compare(points(append([]int{25}, loads...), 1, 0.5, 0.34, 0.24), points(append([]int{25}, loads...), 0.8, 0.5, 0.95, 0.94), true)
 	if v.From != 200 || v.OnPar() {
 		t.Fatalf("Compare = %+v, want a win from 200", v)
 	}
-	want := "shed.Adaptive beats no shedding from load 200% on (it gets 3.9x the goodput at load 400%); at load 50% it gets 1.0x the goodput"
+	want := "shed.Adaptive beats no shedding at load 200%, load 400% (its goodput: 3.9x at load 400%); " +
+		"matches no shedding (within 5%) at load 50%; loses to no shedding at load 25% (0.80x)"
 	if got := v.Sentence("shed.Adaptive", "no shedding", "load %", "goodput"); got != want {
 		t.Fatalf("Sentence =\n%q, want\n%q", got, want)
 	}
@@ -230,13 +231,21 @@ func TestRatioKeepsTwoDigits(t *testing.T) {
 func TestSentenceAtOnePoint(t *testing.T) {
 	one := []int{1}
 	for ns, want := range map[float64]string{
-		0.85: "fanout.ForEach beats a serial loop at 1 goroutine(s): it costs 0.85x",
-		1.3:  "fanout.ForEach loses to a serial loop at 1 goroutine(s): it costs 1.3x",
-		1.01: "fanout.ForEach matches a serial loop (within 5%) at 1 goroutine(s)",
+		0.85: "fanout.ForEach beats a serial loop at 1 goroutine: it costs 0.85x",
+		1.3:  "fanout.ForEach loses to a serial loop at 1 goroutine: it costs 1.3x",
+		1.01: "fanout.ForEach matches a serial loop (within 5%) at 1 goroutine",
 	} {
 		v := Compare(points(one, 1), points(one, ns), false)
 		if got := v.Sentence("fanout.ForEach", "a serial loop", "goroutines", ""); got != want {
 			t.Errorf("Sentence = %q, want %q", got, want)
+		}
+	}
+}
+
+func TestRatio(t *testing.T) {
+	for r, want := range map[float64]string{12.4: "12x", 1.64: "1.6x", 0.154: "0.15x", 0.0031: "0.0031x", 0.0000632: "0.000063x", 0: "0x"} {
+		if got := Ratio(r); got != want {
+			t.Errorf("Ratio(%v) = %q, want %q", r, got, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package benchutil
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -87,22 +88,22 @@ func (v Verdict) Sentence(primitive, baseline, xname, metric string) string {
 	n := len(v.Ratios)
 	first, last := v.Ratios[0], v.Ratios[n-1]
 	lastX := v.Xs[n-1]
-	// has says what a ratio means: "costs 1.6x", "gets 3.1x the goodput".
-	has := func(r float64) string {
-		if metric == "" {
-			return "costs " + Ratio(r)
-		}
-		return fmt.Sprintf("gets %s the %s", Ratio(r), metric)
-	}
 	at := func(x int) string {
 		if xname == "goroutines" {
-			return fmt.Sprintf("%d goroutine(s)", x)
+			if x == 1 {
+				return "1 goroutine"
+			}
+			return fmt.Sprintf("%d goroutines", x)
 		}
 		if name, ok := strings.CutSuffix(xname, " %"); ok {
 			return fmt.Sprintf("%s %d%%", name, x) // "load 200%"
 		}
 		return fmt.Sprintf("%s %d", xname, x)
 	}
+	if metric != "" {
+		return v.metricSentence(primitive, baseline, metric, at)
+	}
+	has := func(r float64) string { return "costs " + Ratio(r) }
 	alone := "at " + at(v.Xs[0])
 	if xname == "goroutines" && v.Xs[0] == 1 {
 		alone = "alone"
@@ -136,6 +137,38 @@ func (v Verdict) Sentence(primitive, baseline, xname, metric string) string {
 	return b.String()
 }
 
+// metricSentence says a Metric suite's verdict point by point, since its
+// axis (share of slow calls, offered load) need not have one crossover:
+// "hedge.Do beats unhedged calls at slow 1%, slow 5% (its p99-ms: 0.10x at
+// slow 5%); matches it at slow 10%".
+func (v Verdict) metricSentence(primitive, baseline, metric string, at func(int) string) string {
+	var wins, ties, losses []string
+	lastWin := -1
+	for i, r := range v.Ratios {
+		switch {
+		case v.Better(r):
+			wins = append(wins, at(v.Xs[i]))
+			lastWin = i
+		case v.Worse(r):
+			losses = append(losses, fmt.Sprintf("%s (%s)", at(v.Xs[i]), Ratio(r)))
+		default:
+			ties = append(ties, at(v.Xs[i]))
+		}
+	}
+	var parts []string
+	if len(wins) > 0 {
+		parts = append(parts, fmt.Sprintf("beats %s at %s (its %s: %s at %s)", baseline, strings.Join(wins, ", "),
+			metric, Ratio(v.Ratios[lastWin]), at(v.Xs[lastWin])))
+	}
+	if len(ties) > 0 {
+		parts = append(parts, fmt.Sprintf("matches %s (within %.0f%%) at %s", baseline, Tie*100, strings.Join(ties, ", ")))
+	}
+	if len(losses) > 0 {
+		parts = append(parts, fmt.Sprintf("loses to %s at %s", baseline, strings.Join(losses, ", ")))
+	}
+	return primitive + " " + strings.Join(parts, "; ")
+}
+
 // Ratio formats a cost ratio the way the reports quote it: "0.21x", "1.6x".
 func Ratio(r float64) string {
 	if r >= 10 {
@@ -147,6 +180,12 @@ func Ratio(r float64) string {
 	if r >= 0.01 {
 		return fmt.Sprintf("%.2fx", r)
 	}
-	return fmt.Sprintf("%.2gx", r) // 0.0031x, not 0.00x
+	// Two significant digits in plain decimals: 0.0031x, 0.000063x (not
+	// 0.00x, nor 6.3e-05x).
+	decimals := 1 - int(math.Floor(math.Log10(r)))
+	if r <= 0 || decimals > 12 {
+		return fmt.Sprintf("%.2gx", r)
+	}
+	return fmt.Sprintf("%.*fx", decimals, r)
 
 }

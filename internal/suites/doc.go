@@ -15,6 +15,8 @@ func All() []benchutil.Suite {
 		CowValue(),
 		CowMap(),
 		Fanout(),
+		Hedge(),
+		Shed(),
 		Bytes(),
 		Pool(),
 		RateLimit(),

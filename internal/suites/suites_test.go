@@ -1,6 +1,8 @@
 package suites
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -24,8 +26,12 @@ func TestAllSuitesValid(t *testing.T) {
 
 // TestEveryWorkloadRuns runs each implementation's body briefly on two
 // goroutines, so a panic in a workload shows up here and not mid-report.
+// Metric suites (real-clock trials of a second) are tested apart.
 func TestEveryWorkloadRuns(t *testing.T) {
 	for _, s := range All() {
+		if s.Metric != "" {
+			continue
+		}
 		for _, w := range s.Workloads {
 			for _, im := range w.Impls {
 				body := im.Setup()
@@ -35,5 +41,39 @@ func TestEveryWorkloadRuns(t *testing.T) {
 				<-done
 			}
 		}
+	}
+}
+
+// TestHedgeTrial runs the hedge suite's trial at 5% slow calls: the
+// baseline's p99 is a slow call, the adaptive hedger's is not.
+func TestHedgeTrial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-clock trial")
+	}
+	w := Hedge().Workloads[0]
+	plain, err := w.Impl("plain").Trial(t.Context(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hedged, err := w.Impl("adaptive").Trial(t.Context(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("p99 at 5%% slow calls: plain %.1f ms, adaptive %.1f ms", plain, hedged)
+	if plain < 60 {
+		t.Errorf("plain p99 %.1f ms, want a slow call (>= 60 ms)", plain)
+	}
+	if hedged <= 0 || hedged >= 60 {
+		t.Errorf("hedged p99 %.1f ms, want below the slow calls' 60 ms", hedged)
+	}
+}
+
+// TestShedTrialStopsWithContext checks that a cancelled trial returns the
+// context's error instead of a figure.
+func TestShedTrialStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := Shed().Workloads[0].Impl("adaptive").Trial(ctx, 100); !errors.Is(err, context.Canceled) {
+		t.Fatalf("trial with a cancelled context: err = %v, want context.Canceled", err)
 	}
 }

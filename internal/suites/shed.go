@@ -1,0 +1,145 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/breakeven-go/breakeven/internal/benchutil"
+	"github.com/breakeven-go/breakeven/shed"
+)
+
+// SlotBackend serves each request on one of slots slots for service time,
+// queueing the rest without bound: capacity is slots/service requests per
+// second, and past it latency grows until shedding stops it.
+func SlotBackend(slots int, service time.Duration) http.Handler {
+	sem := make(chan struct{}, slots)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		time.Sleep(service)
+		<-sem
+		io.WriteString(w, "ok")
+	})
+}
+
+// LoadResult counts the answers of one OpenLoop run.
+type LoadResult struct {
+	Good              int64 // 200s within the deadline
+	Shed              int64 // 503s
+	Other             int64 // transport errors and other statuses
+	MissingRetryAfter int64 // 503s without a Retry-After header
+	// Accepted holds the latency of every 200, on time or not.
+	Accepted benchutil.Latencies
+}
+
+// OpenLoop sends rate requests per second to url for d, each on its own
+// goroutine whatever the server's pace (open loop: arrivals do not wait for
+// answers), and waits for them all. A 200 counts as good if it arrives
+// within deadline. It stops sending early when ctx is done. Use it on
+// loopback only.
+func OpenLoop(ctx context.Context, client *http.Client, url string, rate int, d, deadline time.Duration) *LoadResult {
+	res := &LoadResult{}
+	var wg sync.WaitGroup
+	every := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := 0; time.Since(start) < d && ctx.Err() == nil; i++ {
+		wg.Go(func() {
+			sent := time.Now()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				atomic.AddInt64(&res.Other, 1)
+				return
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				atomic.AddInt64(&res.Other, 1)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			took := time.Since(sent)
+			switch resp.StatusCode {
+			case http.StatusOK:
+				res.Accepted.Add(took)
+				if took <= deadline {
+					atomic.AddInt64(&res.Good, 1)
+				}
+			case http.StatusServiceUnavailable:
+				atomic.AddInt64(&res.Shed, 1)
+				if resp.Header.Get("Retry-After") == "" {
+					atomic.AddInt64(&res.MissingRetryAfter, 1)
+				}
+			default:
+				atomic.AddInt64(&res.Other, 1)
+			}
+		})
+		time.Sleep(time.Until(start.Add(time.Duration(i+1) * every)))
+	}
+	wg.Wait()
+	return res
+}
+
+// Overload's backend: 4 slots x 10 ms is 400 requests per second; an answer
+// later than 200 ms does not count.
+const (
+	overloadCapacity = 400
+	overloadDeadline = 200 * time.Millisecond
+	overloadTrial    = time.Second
+)
+
+// Shed is shed's breakeven suite for cmd/breakeven: goodput (answers within
+// 200 ms per second, as a fraction of capacity) of a 4-slot x 10 ms backend
+// behind the middleware on loopback, offered 50% to 400% of its capacity
+// open-loop for one second. No shedding (impl=none) is the baseline;
+// impl=adaptive is an untuned NewAdaptive(), impl=inflight a hand-tuned
+// NewInFlight(8). Below capacity shedding can only cost (it does not here,
+// within noise); p99 and the shed share are in shed's BenchmarkOverload.
+func Shed() benchutil.Suite {
+	impls := []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+	}{
+		{"none", func(h http.Handler) http.Handler { return h }},
+		{"adaptive", func(h http.Handler) http.Handler { return shed.Middleware(shed.NewAdaptive(), h) }},
+		{"inflight", func(h http.Handler) http.Handler { return shed.Middleware(shed.NewInFlight(8), h) }},
+	}
+	w := benchutil.Workload{Name: "overload"}
+	for _, im := range impls {
+		w.Impls = append(w.Impls, benchutil.Impl{Name: im.name, Trial: func(ctx context.Context, loadPct int) (float64, error) {
+			return goodput(ctx, im.wrap(SlotBackend(4, 10*time.Millisecond)), loadPct)
+		}})
+	}
+	return benchutil.Suite{
+		Name: "Shed", Primitive: "shed.Adaptive", Impl: "adaptive", Baseline: "none", BaselineDesc: "no shedding",
+		Metric: "goodput", HigherIsBetter: true, XName: "load %", Xs: []int{50, 100, 200, 400},
+		Workloads: []benchutil.Workload{w},
+	}
+}
+
+// goodput serves h on a loopback listener, offers it loadPct% of
+// overloadCapacity for overloadTrial, and returns the good answers per
+// second over the capacity.
+func goodput(ctx context.Context, h http.Handler, loadPct int) (float64, error) {
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 1000}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	res := OpenLoop(ctx, client, srv.URL, overloadCapacity*loadPct/100, overloadTrial, overloadDeadline)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if res.Other > 0 {
+		return 0, fmt.Errorf("shed trial at load %d%%: %d requests failed or got an unexpected status", loadPct, res.Other)
+	}
+	return float64(res.Good) / (overloadCapacity * overloadTrial.Seconds()), nil
+}
