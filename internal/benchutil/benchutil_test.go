@@ -221,7 +221,7 @@ func TestLatenciesPercentile(t *testing.T) {
 }
 
 func TestRatioKeepsTwoDigits(t *testing.T) {
-	for r, want := range map[float64]string{12.3: "12x", 1.56: "1.6x", 0.456: "0.46x", 0.0031: "0.0031x"} {
+	for r, want := range map[float64]string{12.3: "12x", 1.56: "1.6x", 0.456: "0.46x", 0.0031: "0.0031x", 0.0000632: "0.000063x", 0: "0x"} {
 		if got := Ratio(r); got != want {
 			t.Errorf("Ratio(%v) = %q, want %q", r, got, want)
 		}
@@ -238,14 +238,6 @@ func TestSentenceAtOnePoint(t *testing.T) {
 		v := Compare(points(one, 1), points(one, ns), false)
 		if got := v.Sentence("fanout.ForEach", "a serial loop", "goroutines", ""); got != want {
 			t.Errorf("Sentence = %q, want %q", got, want)
-		}
-	}
-}
-
-func TestRatio(t *testing.T) {
-	for r, want := range map[float64]string{12.4: "12x", 1.64: "1.6x", 0.154: "0.15x", 0.0031: "0.0031x", 0.0000632: "0.000063x", 0: "0x"} {
-		if got := Ratio(r); got != want {
-			t.Errorf("Ratio(%v) = %q, want %q", r, got, want)
 		}
 	}
 }
