@@ -1,11 +1,31 @@
 package peerbench
 
 import (
+	"context"
+	"net/http"
+
+	"github.com/failsafe-go/failsafe-go"
+	"github.com/failsafe-go/failsafe-go/adaptivelimiter"
+	"github.com/failsafe-go/failsafe-go/budget"
+	"github.com/failsafe-go/failsafe-go/failsafehttp"
+	"github.com/failsafe-go/failsafe-go/hedgepolicy"
 	"github.com/puzpuzpuz/xsync/v4"
+	"github.com/sourcegraph/conc/pool"
 
 	"github.com/breakeven-go/breakeven/internal/benchutil"
 	"github.com/breakeven-go/breakeven/internal/suites"
 )
+
+// All returns every suite with its peers, in cmd/breakeven's order. Suites
+// whose peers are already in the root module (x/time/rate in RateLimit and
+// Keyed, sync.Pool in Bytes and Pool, errgroup in Fanout, sync.Map in Map)
+// are here too, so one run covers every comparison.
+func All() []benchutil.Suite {
+	return []benchutil.Suite{
+		Counter(), Map(), suites.CowValue(), CowMap(), Fanout(), Hedge(), Shed(),
+		suites.Bytes(), suites.Pool(), suites.RateLimit(), suites.Keyed(),
+	}
+}
 
 // withPeers returns s with peers(workload) appended to each workload's
 // implementations.
@@ -52,10 +72,64 @@ func Counter() benchutil.Suite {
 	})
 }
 
-// Map is the Map suite plus impl=xsync (xsync.Map).
+// xsyncMap is xsync.Map as a suites.MapImpl.
+var xsyncMap = suites.MapImpl{Name: "xsync", New: func() suites.KV { return xsync.NewMap[string, int]() }}
+
+// Map is the Map suite plus impl=xsync (xsync.Map); sync.Map is in the
+// root suite as impl=syncmap.
 func Map() benchutil.Suite {
 	s := suites.Map()
-	s.Workloads = suites.MapWorkloads(append(suites.MapImpls(),
-		suites.MapImpl{Name: "xsync", New: func() suites.KV { return xsync.NewMap[string, int]() }}))
+	s.Workloads = suites.MapWorkloads(append(suites.MapImpls(), xsyncMap))
 	return s
+}
+
+// CowMap is the CowMap suite plus impl=xsync; sync.Map is in the root suite.
+func CowMap() benchutil.Suite { return suites.CowMapWith([]suites.MapImpl{xsyncMap}) }
+
+// Fanout is the Fanout suite plus impl=conc (sourcegraph/conc's pool with
+// WithMaxGoroutines); errgroup is in the root suite.
+func Fanout() benchutil.Suite {
+	return withPeers(suites.Fanout(), func(workload string) []benchutil.Impl {
+		return suites.FanoutPeer(workload, "conc", concRun)
+	})
+}
+
+// concRun fans out with a conc pool bounded to limit goroutines.
+func concRun(n, limit int, item func(int)) {
+	p := pool.New().WithMaxGoroutines(limit)
+	for i := range n {
+		p.Go(func() { item(i) })
+	}
+	p.Wait()
+}
+
+// Hedge is the Hedge suite plus impl=failsafe: failsafe-go's hedge policy
+// set up like impl=adaptive (hedge at the p95 of recent calls, one hedge at
+// most, a 10% budget).
+func Hedge() benchutil.Suite {
+	return withPeers(suites.Hedge(), func(string) []benchutil.Impl {
+		return []benchutil.Impl{{Name: "failsafe", Trial: suites.HedgeTrial(func(call suites.Call) suites.Call {
+			hp := hedgepolicy.NewBuilderWithDelayQuantile[int](0.95, 1000, 32).
+				WithMaxHedges(1).
+				WithBudget(budget.NewBuilder().WithMaxRate(0.10).Build()).
+				Build()
+			exec := failsafe.With[int](hp)
+			return func(ctx context.Context) (int, error) {
+				return exec.WithContext(ctx).GetWithExecution(func(e failsafe.Execution[int]) (int, error) {
+					return call(e.Context())
+				})
+			}
+		})}}
+	})
+}
+
+// Shed is the Shed suite plus impl=failsafe: failsafe-go's adaptive limiter
+// with its defaults, through its own HTTP handler (which answers 429 when
+// the limit is reached; the suite counts it as shed).
+func Shed() benchutil.Suite {
+	return withPeers(suites.Shed(), func(string) []benchutil.Impl {
+		return []benchutil.Impl{{Name: "failsafe", Trial: suites.ShedTrial(func(h http.Handler) http.Handler {
+			return failsafehttp.NewHandler(h, adaptivelimiter.NewWithDefaults[*http.Response]())
+		})}}
+	})
 }

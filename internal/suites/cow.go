@@ -92,7 +92,11 @@ func (w *writeTicker) due() bool {
 // once a microsecond, and writes alone, at 16, 1k and 100k keys. Copying
 // loses once write rate x map size gets large: the "store" and "w1us" rows
 // at 100k keys show where.
-func CowMap() benchutil.Suite {
+func CowMap() benchutil.Suite { return CowMapWith(nil) }
+
+// CowMapWith is CowMap with more maps beside it (internal/peerbench's
+// peers), each filled with the workload's keys before it runs.
+func CowMapWith(extra []MapImpl) benchutil.Suite {
 	s := benchutil.Suite{Name: "CowMap", Primitive: "cow.Map", Impl: "cow", Baseline: "rwmutex", BaselineDesc: "map+RWMutex"}
 	for _, size := range []int{16, 1 << 10, 100_000} {
 		keys := benchutil.StringKeys(size)
@@ -101,7 +105,7 @@ func CowMap() benchutil.Suite {
 			init[k] = i
 		}
 		impls := func(body func(m KV) benchutil.Body) []benchutil.Impl {
-			return []benchutil.Impl{
+			list := []benchutil.Impl{
 				{Name: "rwmutex", Setup: func() benchutil.Body {
 					m := baseline.NewRWMutexMap[string, int]()
 					for k, v := range init {
@@ -118,6 +122,16 @@ func CowMap() benchutil.Suite {
 				}},
 				{Name: "cow", Setup: func() benchutil.Body { return body(cow.NewMap(init)) }},
 			}
+			for _, im := range extra {
+				list = append(list, benchutil.Impl{Name: im.Name, Setup: func() benchutil.Body {
+					m := im.New()
+					for k, v := range init {
+						m.Store(k, v)
+					}
+					return body(m)
+				}})
+			}
+			return list
 		}
 		idx := benchutil.Uniform.Indexes(uint64(size), size, streamLen)
 		for _, wr := range []struct {

@@ -124,3 +124,28 @@ func limitOr(limit int) int {
 	}
 	return runtime.GOMAXPROCS(0)
 }
+
+// FanoutRun is how a peer library runs item(i) for every i in [0, n) with
+// at most limit at once, returning when all are done (internal/peerbench).
+type FanoutRun func(n, limit int, item func(i int))
+
+// FanoutPeer returns the Fanout workload's implementation named name, run
+// by run at the workload's limit (GOMAXPROCS where it sets none), or nil for
+// an unknown workload.
+func FanoutPeer(workload, name string, run FanoutRun) []benchutil.Impl {
+	for _, job := range fanoutJobs {
+		if job.name != workload {
+			continue
+		}
+		return []benchutil.Impl{{Name: name, Setup: func() benchutil.Body {
+			res := make([]uint64, job.n)
+			limit := limitOr(job.limit)
+			return func(_, n int) {
+				for range n {
+					run(job.n, limit, func(i int) { res[i] = job.item(i) })
+				}
+			}
+		}}}
+	}
+	return nil
+}

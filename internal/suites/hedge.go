@@ -68,63 +68,63 @@ func (s *SlowTail) Call(ctx context.Context) (int, error) {
 // suite shows where it pays and where it does not. Extra attempts and
 // p99.9 are in hedge's BenchmarkHedgeTail.
 func Hedge() benchutil.Suite {
-	impls := []struct {
-		name string
-		h    func() *hedge.Hedger // nil: no hedging
-	}{
-		{"plain", nil},
-		{"adaptive", func() *hedge.Hedger {
-			return hedge.New(hedge.Percentile(0.95), hedge.Budget(0.10), hedge.MaxAttempts(2))
-		}},
-		{"fixed", func() *hedge.Hedger { return hedge.New(hedge.Delay(5*time.Millisecond), hedge.Budget(0.10)) }},
-	}
-	w := benchutil.Workload{Name: "bimodal"}
-	for _, im := range impls {
-		w.Impls = append(w.Impls, benchutil.Impl{Name: im.name, Trial: func(ctx context.Context, slowPct int) (float64, error) {
-			var h *hedge.Hedger
-			if im.h != nil {
-				h = im.h()
-			}
-			return hedgeP99(ctx, BimodalShare(2*time.Millisecond, 60*time.Millisecond, slowPct), h)
-		}})
+	through := func(newHedger func() *hedge.Hedger) HedgeWrap {
+		return func(call Call) Call {
+			h := newHedger()
+			return func(ctx context.Context) (int, error) { return hedge.Do(ctx, h, call) }
+		}
 	}
 	return benchutil.Suite{
 		Name: "Hedge", Primitive: "hedge.Do", Impl: "adaptive", Baseline: "plain", BaselineDesc: "unhedged calls",
 		Metric: "p99-ms", XName: "slow %", Xs: []int{1, 5, 10},
-		Workloads: []benchutil.Workload{w},
+		Workloads: []benchutil.Workload{{Name: "bimodal", Impls: []benchutil.Impl{
+			{Name: "plain", Trial: HedgeTrial(func(call Call) Call { return call })},
+			{Name: "adaptive", Trial: HedgeTrial(through(func() *hedge.Hedger {
+				return hedge.New(hedge.Percentile(0.95), hedge.Budget(0.10), hedge.MaxAttempts(2))
+			}))},
+			{Name: "fixed", Trial: HedgeTrial(through(func() *hedge.Hedger {
+				return hedge.New(hedge.Delay(5*time.Millisecond), hedge.Budget(0.10))
+			}))},
+		}}},
 	}
 }
+
+// Call is one call to a backend.
+type Call = func(context.Context) (int, error)
+
+// HedgeWrap puts a hedging policy around a backend call; it is called once
+// per trial, so policy state (latency history, budget) starts fresh.
+type HedgeWrap func(Call) Call
 
 // hedgeCallers and hedgeCalls size one hedge trial: about a quarter of a
 // second at 5% slow calls, and enough calls that p99 is the 15th slowest.
 const hedgeCallers, hedgeCalls = 30, 1500
 
-// hedgeP99 makes hedgeCalls calls from hedgeCallers goroutines, through h
-// (nil: directly), and returns their p99 latency in ms.
-func hedgeP99(ctx context.Context, backend *SlowTail, h *hedge.Hedger) (float64, error) {
-	var lat benchutil.Latencies
-	var mu sync.Mutex
-	var firstErr error
-	benchutil.RunOps(func(_, n int) {
-		for range n {
-			start := time.Now()
-			var err error
-			if h == nil {
-				_, err = backend.Call(ctx)
-			} else {
-				_, err = hedge.Do(ctx, h, backend.Call)
+// HedgeTrial returns the hedge suite's trial for a policy: hedgeCalls calls
+// from hedgeCallers goroutines through wrap(backend), on a fresh backend
+// with x percent of slow calls; the result is their p99 latency in ms.
+func HedgeTrial(wrap HedgeWrap) benchutil.Trial {
+	return func(ctx context.Context, slowPct int) (float64, error) {
+		call := wrap(BimodalShare(2*time.Millisecond, 60*time.Millisecond, slowPct).Call)
+		var lat benchutil.Latencies
+		var mu sync.Mutex
+		var firstErr error
+		benchutil.RunOps(func(_, n int) {
+			for range n {
+				start := time.Now()
+				_, err := call(ctx)
+				lat.Add(time.Since(start))
+				if err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+					return
+				}
 			}
-			lat.Add(time.Since(start))
-			if err != nil {
-				mu.Lock()
-				firstErr = cmp.Or(firstErr, err)
-				mu.Unlock()
-				return
-			}
+		}, hedgeCallers, hedgeCalls)
+		if firstErr != nil {
+			return 0, fmt.Errorf("hedge trial: %w", firstErr)
 		}
-	}, hedgeCallers, hedgeCalls)
-	if firstErr != nil {
-		return 0, fmt.Errorf("hedge trial: %w", firstErr)
+		return float64(lat.Percentile(0.99)) / 1e6, nil
 	}
-	return float64(lat.Percentile(0.99)) / 1e6, nil
 }

@@ -34,9 +34,9 @@ func SlotBackend(slots int, service time.Duration) http.Handler {
 // LoadResult counts the answers of one OpenLoop run.
 type LoadResult struct {
 	Good              int64 // 200s within the deadline
-	Shed              int64 // 503s
+	Shed              int64 // 503s (and 429s, which some limiters send)
 	Other             int64 // transport errors and other statuses
-	MissingRetryAfter int64 // 503s without a Retry-After header
+	MissingRetryAfter int64 // shed answers without a Retry-After header
 	// Accepted holds the latency of every 200, on time or not.
 	Accepted benchutil.Latencies
 }
@@ -73,7 +73,7 @@ func OpenLoop(ctx context.Context, client *http.Client, url string, rate int, d,
 				if took <= deadline {
 					atomic.AddInt64(&res.Good, 1)
 				}
-			case http.StatusServiceUnavailable:
+			case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 				atomic.AddInt64(&res.Shed, 1)
 				if resp.Header.Get("Retry-After") == "" {
 					atomic.AddInt64(&res.MissingRetryAfter, 1)
@@ -104,42 +104,35 @@ const (
 // NewInFlight(8). Below capacity shedding can only cost (it does not here,
 // within noise); p99 and the shed share are in shed's BenchmarkOverload.
 func Shed() benchutil.Suite {
-	impls := []struct {
-		name string
-		wrap func(http.Handler) http.Handler
-	}{
-		{"none", func(h http.Handler) http.Handler { return h }},
-		{"adaptive", func(h http.Handler) http.Handler { return shed.Middleware(shed.NewAdaptive(), h) }},
-		{"inflight", func(h http.Handler) http.Handler { return shed.Middleware(shed.NewInFlight(8), h) }},
-	}
-	w := benchutil.Workload{Name: "overload"}
-	for _, im := range impls {
-		w.Impls = append(w.Impls, benchutil.Impl{Name: im.name, Trial: func(ctx context.Context, loadPct int) (float64, error) {
-			return goodput(ctx, im.wrap(SlotBackend(4, 10*time.Millisecond)), loadPct)
-		}})
-	}
 	return benchutil.Suite{
 		Name: "Shed", Primitive: "shed.Adaptive", Impl: "adaptive", Baseline: "none", BaselineDesc: "no shedding",
 		Metric: "goodput", HigherIsBetter: true, XName: "load %", Xs: []int{50, 100, 200, 400},
-		Workloads: []benchutil.Workload{w},
+		Workloads: []benchutil.Workload{{Name: "overload", Impls: []benchutil.Impl{
+			{Name: "none", Trial: ShedTrial(func(h http.Handler) http.Handler { return h })},
+			{Name: "adaptive", Trial: ShedTrial(func(h http.Handler) http.Handler { return shed.Middleware(shed.NewAdaptive(), h) })},
+			{Name: "inflight", Trial: ShedTrial(func(h http.Handler) http.Handler { return shed.Middleware(shed.NewInFlight(8), h) })},
+		}}},
 	}
 }
 
-// goodput serves h on a loopback listener, offers it loadPct% of
-// overloadCapacity for overloadTrial, and returns the good answers per
-// second over the capacity.
-func goodput(ctx context.Context, h http.Handler, loadPct int) (float64, error) {
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	tr := &http.Transport{MaxIdleConnsPerHost: 1000}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	res := OpenLoop(ctx, client, srv.URL, overloadCapacity*loadPct/100, overloadTrial, overloadDeadline)
-	if err := ctx.Err(); err != nil {
-		return 0, err
+// ShedTrial returns the shed suite's trial for a load shedder: it serves
+// wrap(backend) on a loopback listener (wrap is called once per trial, so
+// limiter state starts fresh), offers it x% of overloadCapacity for
+// overloadTrial, and returns the good answers per second over the capacity.
+func ShedTrial(wrap func(http.Handler) http.Handler) benchutil.Trial {
+	return func(ctx context.Context, loadPct int) (float64, error) {
+		srv := httptest.NewServer(wrap(SlotBackend(4, 10*time.Millisecond)))
+		defer srv.Close()
+		tr := &http.Transport{MaxIdleConnsPerHost: 1000}
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		res := OpenLoop(ctx, client, srv.URL, overloadCapacity*loadPct/100, overloadTrial, overloadDeadline)
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if res.Other > 0 {
+			return 0, fmt.Errorf("shed trial at load %d%%: %d requests failed or got an unexpected status", loadPct, res.Other)
+		}
+		return float64(res.Good) / (overloadCapacity * overloadTrial.Seconds()), nil
 	}
-	if res.Other > 0 {
-		return 0, fmt.Errorf("shed trial at load %d%%: %d requests failed or got an unexpected status", loadPct, res.Other)
-	}
-	return float64(res.Good) / (overloadCapacity * overloadTrial.Seconds()), nil
 }
