@@ -102,3 +102,11 @@ func ExampleMap_Reset() {
 	fmt.Println(old.Len(), cache.Len())
 	// Output: 2 0
 }
+
+func ExampleMap_Snapshot() {
+	m := cow.NewMap(map[string]int{"a": 1})
+	snap := m.Snapshot() // a consistent view, however m changes
+	m.Store("b", 2)
+	fmt.Println(snap.Len(), m.Len())
+	// Output: 1 2
+}

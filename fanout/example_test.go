@@ -97,3 +97,30 @@ func ExampleNewGroup() {
 	fmt.Println(name, n)
 	// Output: ada 3
 }
+
+func ExampleSpawn() {
+	g, _ := fanout.NewGroup(context.Background())
+	user := fanout.Spawn(g, func(context.Context) (string, error) { return "ada", nil })
+	orders := fanout.Spawn(g, func(context.Context) (int, error) { return 3, nil })
+	if err := g.Wait(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	name, _ := user.Get()
+	n, _ := orders.Get()
+	fmt.Println(name, n)
+	// Output: ada 3
+}
+
+func ExampleBudget_Stats() {
+	// One budget per downstream, shared by every request's fan-out.
+	backend := fanout.NewBudget(4)
+	ids := []int{1, 2, 3, 4, 5, 6, 7, 8}
+	for range 3 { // three requests
+		fanout.ForEach(context.Background(), ids, func(context.Context, int) error { return nil },
+			fanout.WithBudget(backend))
+	}
+	st := backend.Stats()
+	fmt.Println("size:", st.Size, "in use:", st.InUse, "peak within size:", st.Peak <= int64(st.Size))
+	// Output: size: 4 in use: 0 peak within size: true
+}

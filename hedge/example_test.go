@@ -55,3 +55,31 @@ func ExampleMaxAttempts() {
 	fmt.Println(err, h.Stats().Hedges)
 	// Output: attempt 0 failed 2
 }
+
+func ExampleNew() {
+	// Hedge after the observed p95, never more than 5% extra attempts.
+	h := hedge.New(hedge.Percentile(0.95), hedge.Budget(0.05))
+	for range 3 {
+		hedge.Do(context.Background(), h, func(context.Context) (int, error) { return 1, nil })
+	}
+	st := h.Stats()
+	fmt.Println("calls:", st.Calls, "hedges:", st.Hedges)
+	// Output: calls: 3 hedges: 0
+}
+
+func ExampleDoDiscard() {
+	h := hedge.New(hedge.Delay(time.Millisecond))
+	discarded := make(chan string, 1)
+	v, err := hedge.DoDiscard(context.Background(), h, func(ctx context.Context) (string, error) {
+		if hedge.Attempt(ctx) == 0 {
+			<-ctx.Done()        // slow: cancelled once the hedge has won,
+			return "slow", nil // yet it succeeds...
+		}
+		return "fast", nil
+	}, func(loser string) { discarded <- loser }) // ...so its result is discarded
+	fmt.Println(v, err)
+	fmt.Println("discarded:", <-discarded) // Do returns without waiting for the loser
+	// Output:
+	// fast <nil>
+	// discarded: slow
+}

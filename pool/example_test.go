@@ -74,3 +74,27 @@ func ExampleSizeRange() {
 	// 102400
 	// 1
 }
+
+func ExampleMaxIdle() {
+	// Keep at most 2 idle objects: a burst of 10 leaves 2 behind, not 10.
+	p := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) }, pool.MaxIdle(2))
+	var bufs []*bytes.Buffer
+	for range 10 {
+		bufs = append(bufs, p.Get())
+	}
+	for _, b := range bufs {
+		p.Put(b)
+	}
+	fmt.Println("idle:", p.Stats().Idle)
+	// Output: idle: 2
+}
+
+func ExampleReset() {
+	p := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) },
+		pool.Reset(func(b *bytes.Buffer) { b.Reset() }))
+	b := p.Get()
+	b.WriteString("secret")
+	p.Put(b)
+	fmt.Printf("%q\n", p.Get().String()) // never the previous user's data
+	// Output: ""
+}

@@ -85,3 +85,41 @@ func ExampleLimiter_Reserve() {
 	r.Cancel() // not going to happen after all: give it back
 	// Output: true true
 }
+
+func ExampleMaxKeys() {
+	// Track at most 2 clients; a third evicts the least recently useful.
+	k := ratelimit.NewKeyed[string](1, 1, ratelimit.MaxKeys(2))
+	for _, client := range []string{"a", "b", "c"} {
+		k.Allow(client)
+	}
+	st := k.Stats()
+	fmt.Println("keys:", st.Keys, "evicted:", st.Evicted)
+	// Output: keys: 2 evicted: 1
+}
+
+func ExampleKeyFunc() {
+	limiter := ratelimit.NewKeyed[string](1, 1)
+	byToken := ratelimit.KeyFunc(func(r *http.Request) (string, error) {
+		if t := r.Header.Get("X-Api-Token"); t != "" {
+			return t, nil
+		}
+		return "", errors.New("missing X-Api-Token")
+	})
+	h := ratelimit.Middleware(limiter, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok")
+	}), byToken)
+	for _, token := range []string{"t1", "t1", "t2", ""} {
+		req := httptest.NewRequest("GET", "/", nil)
+		if token != "" {
+			req.Header.Set("X-Api-Token", token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(token, rec.Code)
+	}
+	// Output:
+	// t1 200
+	// t1 429
+	// t2 200
+	//  400
+}

@@ -97,3 +97,17 @@ func ExampleMap_Delete() {
 	fmt.Println(ok, m.Len())
 	// Output: false 0
 }
+
+func ExampleMap_Stats() {
+	m := shard.NewMap[string, int](shard.WithShards(4))
+	for i := range 100 {
+		m.Store(fmt.Sprint("key-", i), i)
+	}
+	st := m.Stats()
+	hottest := 0
+	for _, s := range st.Shards {
+		hottest = max(hottest, s.Entries)
+	}
+	fmt.Println("keys:", st.Len, "shards:", len(st.Shards), "writes:", st.Writes, "hottest shard below half:", hottest < 50)
+	// Output: keys: 100 shards: 4 writes: 100 hottest shard below half: true
+}

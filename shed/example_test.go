@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"time"
 
 	"github.com/breakeven-go/breakeven/shed"
 )
@@ -56,4 +58,51 @@ func ExampleWithPriority() {
 	_, errCritical := l.Acquire(shed.WithPriority(context.Background(), shed.Critical))
 	fmt.Println(errSheddable != nil, errCritical == nil)
 	// Output: true true
+}
+
+func ExampleNewQueued() {
+	// One slot, and room for one request to wait for it.
+	l := shed.NewQueued(shed.NewInFlight(1), 1)
+	p, _ := l.Acquire(context.Background())
+	waited := make(chan error)
+	go func() {
+		q, err := l.Acquire(context.Background()) // waits in the queue
+		if err == nil {
+			q.Release(shed.Success)
+		}
+		waited <- err
+	}()
+	for l.Stats().Queued == 0 {
+		runtime.Gosched() // until the second request is queued
+	}
+	_, err := l.Acquire(context.Background()) // the queue is full: shed
+	fmt.Println("third:", errors.Is(err, shed.ErrOverloaded))
+	p.Release(shed.Success) // the slot passes to the queued request
+	fmt.Println("second:", <-waited)
+	// Output:
+	// third: true
+	// second: <nil>
+}
+
+func ExampleNewMiddleware() {
+	l := shed.NewInFlight(1)
+	p, _ := l.Acquire(context.Background()) // the only slot is taken
+	defer p.Release(shed.Success)
+	h := shed.NewMiddleware(l, http.NotFoundHandler(), shed.Status(http.StatusTooManyRequests), shed.RetryAfter(2*time.Second))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Retry-After") != "")
+	// Output: 429 true
+}
+
+func ExamplePriorityFrom() {
+	ctx := shed.WithPriority(context.Background(), shed.Critical)
+	fmt.Println(shed.PriorityFrom(ctx) == shed.Critical, shed.PriorityFrom(context.Background()) == shed.Critical)
+	// Output: true false
+}
+
+func ExampleLimits() {
+	l := shed.NewAdaptive(shed.Limits(10, 2, 100), shed.AIMD())
+	fmt.Println("starting limit:", l.Stats().Limit)
+	// Output: starting limit: 10
 }
