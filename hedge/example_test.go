@@ -72,7 +72,7 @@ func ExampleDoDiscard() {
 	discarded := make(chan string, 1)
 	v, err := hedge.DoDiscard(context.Background(), h, func(ctx context.Context) (string, error) {
 		if hedge.Attempt(ctx) == 0 {
-			<-ctx.Done()        // slow: cancelled once the hedge has won,
+			<-ctx.Done()       // slow: cancelled once the hedge has won,
 			return "slow", nil // yet it succeeds...
 		}
 		return "fast", nil
