@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -122,4 +123,40 @@ func ExampleKeyFunc() {
 	// t1 429
 	// t2 200
 	//  400
+}
+
+func ExampleTrustedProxies() {
+	limiter := ratelimit.NewKeyed[string](1, 1)
+	// Requests arrive through a load balancer at 10.0.0.1: trust its
+	// X-Forwarded-For, so each client is limited, not the balancer.
+	lb := ratelimit.TrustedProxies(netip.MustParsePrefix("10.0.0.0/8"))
+	h := ratelimit.Middleware(limiter, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), lb)
+	for _, client := range []string{"203.0.113.7", "203.0.113.7", "198.51.100.2"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = "10.0.0.1:4242"
+		req.Header.Set("X-Forwarded-For", client)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(client, rec.Code)
+	}
+	// Output:
+	// 203.0.113.7 200
+	// 203.0.113.7 429
+	// 198.51.100.2 200
+}
+
+func ExampleExempt() {
+	limiter := ratelimit.NewKeyed[string](1, 1)
+	health := ratelimit.Exempt(func(r *http.Request) bool { return r.URL.Path == "/healthz" })
+	h := ratelimit.Middleware(limiter, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), health)
+	for _, path := range []string{"/healthz", "/healthz", "/api", "/api"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		fmt.Println(path, rec.Code)
+	}
+	// Output:
+	// /healthz 200
+	// /healthz 200
+	// /api 200
+	// /api 429
 }

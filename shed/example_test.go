@@ -106,3 +106,17 @@ func ExampleLimits() {
 	fmt.Println("starting limit:", l.Stats().Limit)
 	// Output: starting limit: 10
 }
+
+func ExamplePriorityHeader() {
+	// Callers you control mark requests that must not be shed first.
+	h := shed.NewMiddleware(shed.NewInFlight(10), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("critical:", shed.PriorityFrom(r.Context()) == shed.Critical)
+	}), shed.PriorityHeader("X-Request-Priority"))
+	req := httptest.NewRequest("GET", "/checkout", nil)
+	req.Header.Set("X-Request-Priority", "critical")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/recommendations", nil))
+	// Output:
+	// critical: true
+	// critical: false
+}
