@@ -46,7 +46,7 @@ func main() {
 	var o options
 	var levels string
 	flag.StringVar(&o.base, "url", "http://127.0.0.1:8080", "the service's base URL (loopback only)")
-	flag.Float64Var(&o.capacity, "capacity", 400, "the service's capacity in requests/s (see examples/service/README.md)")
+	flag.Float64Var(&o.capacity, "capacity", 0, "the service's capacity in requests/s; 0 measures it first (closed loop, protection on)")
 	flag.StringVar(&levels, "levels", "0.5,1,2", "offered load as multiples of -capacity")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "time at each level")
 	flag.DurationVar(&o.deadline, "deadline", 250*time.Millisecond, "answers later than this do not count as goodput")
@@ -87,8 +87,8 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("-url %s: loadgen only drives loopback services", o.base)
 	}
-	if o.capacity <= 0 || o.duration <= 0 || o.clients < 1 {
-		return errors.New("-capacity, -duration and -clients must be positive")
+	if o.capacity < 0 || o.duration <= 0 || o.clients < 1 {
+		return errors.New("-capacity must not be negative, -duration and -clients must be positive")
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 2000}
 	defer tr.CloseIdleConnections()
@@ -106,6 +106,17 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		modes = slices.Insert(modes, 0, struct{ name, patch string }{"before", `{"shed":false,"hedge":false}`})
 	}
 	defer setConfig(context.WithoutCancel(ctx), client, o.base, original)
+
+	if o.capacity == 0 {
+		if err := setConfig(ctx, client, o.base, mergeJSON(original, modes[len(modes)-1].patch)); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "loadgen: measuring capacity (closed loop, %d clients, %v)\n", calibrationClients, o.duration)
+		if o.capacity, err = measureCapacity(ctx, client, o); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "capacity: %.0f req/s, measured closed-loop with protection on\n", o.capacity)
+	}
 
 	var results []result
 	for _, m := range modes {
@@ -192,6 +203,45 @@ func openLoop(ctx context.Context, client *http.Client, o options, level float64
 	r.goodput = float64(good.Load()) / elapsed.Seconds() / o.capacity
 	r.shed, r.limited, r.errors = shed.Load(), limited.Load(), failed.Load()
 	return r
+}
+
+// calibrationClients is the closed-loop concurrency that measures capacity:
+// enough to keep the service's backend budget busy, few enough that the
+// shedder admits them all.
+const calibrationClients = 16
+
+// measureCapacity runs calibrationClients clients back to back for
+// o.duration and returns the successful answers per second.
+func measureCapacity(ctx context.Context, client *http.Client, o options) (float64, error) {
+	var ok, failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range calibrationClients {
+		wg.Go(func() {
+			for time.Since(start) < o.duration && ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.base+"/work", nil)
+				req.Header.Set("X-Client-Id", "calibrate-"+strconv.Itoa(c))
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if ok.Load() == 0 {
+		return 0, fmt.Errorf("measuring capacity: no request succeeded (%d failed)", failed.Load())
+	}
+	return float64(ok.Load()) / time.Since(start).Seconds(), nil
 }
 
 // percentile of sorted samples, nearest rank; 0 with none.
