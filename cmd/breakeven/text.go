@@ -69,7 +69,7 @@ func writeBenchfmt(w io.Writer, rep Report) error {
 				for _, p := range ser.Points {
 					for _, v := range p.Samples {
 						fmt.Fprintf(w, "Benchmark%s/%s/impl=%s/%s=%d-%d\t%d\t%.4g %s\n",
-							s.Name, wr.Name, ser.Impl, benchKey(s.XLabel), p.X,
+							s.Name, wr.Name, ser.Impl, benchutil.XKey(s.XLabel), p.X,
 							rep.Machine.GOMAXPROCS, p.Ops, v, s.Unit)
 					}
 				}
@@ -118,9 +118,4 @@ func (p *progress) clear() {
 	if p.tty {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
-}
-
-// benchKey turns an axis label into a benchmark name key: "load %" → "load".
-func benchKey(label string) string {
-	return strings.NewReplacer(" ", "", "%", "").Replace(label)
 }

@@ -74,6 +74,11 @@ func (s Suite) XLabel() string {
 	return "goroutines"
 }
 
+// XKey turns an axis label into a benchmark name key: "load %" → "load%",
+// as in BenchmarkShed/overload/load%=200. go test and cmd/breakeven's
+// -benchfmt output use the same keys.
+func XKey(label string) string { return strings.ReplaceAll(label, " ", "") }
+
 // Validate reports a suite whose workloads lack its primitive or baseline,
 // or repeat a name, so a broken registration fails a test, not a report.
 func (s Suite) Validate() error {
@@ -154,7 +159,7 @@ func benchTrials(b *testing.B, s Suite) {
 	for _, w := range s.Workloads {
 		b.Run(w.Name, func(b *testing.B) {
 			for _, x := range s.Xs {
-				b.Run(fmt.Sprintf("%s=%d", strings.ReplaceAll(s.XName, " ", ""), x), func(b *testing.B) {
+				b.Run(fmt.Sprintf("%s=%d", XKey(s.XName), x), func(b *testing.B) {
 					for _, im := range w.Impls {
 						b.Run("impl="+im.Name, func(b *testing.B) {
 							sum := 0.0
