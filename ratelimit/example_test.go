@@ -88,14 +88,17 @@ func ExampleLimiter_Reserve() {
 }
 
 func ExampleMaxKeys() {
-	// Track at most 2 clients; a third evicts the least recently useful.
-	k := ratelimit.NewKeyed[string](1, 1, ratelimit.MaxKeys(2))
+	// A bound of one key, to show eviction: each new client pushes out the
+	// previous one, whose bucket was not yet full again (an active key),
+	// so it could burst again. Size MaxKeys well above the clients active
+	// within burst/r, and watch EvictedActive.
+	k := ratelimit.NewKeyed[string](1, 1, ratelimit.MaxKeys(1))
 	for _, client := range []string{"a", "b", "c"} {
 		k.Allow(client)
 	}
 	st := k.Stats()
-	fmt.Println("keys:", st.Keys, "evicted:", st.Evicted)
-	// Output: keys: 2 evicted: 1
+	fmt.Println("keys:", st.Keys, "evicted:", st.Evicted, "of them active:", st.EvictedActive)
+	// Output: keys: 1 evicted: 2 of them active: 2
 }
 
 func ExampleKeyFunc() {
