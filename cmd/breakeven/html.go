@@ -43,8 +43,8 @@ Costs are wall-clock ns per operation with all goroutines running (lower is bett
 section names another measure (p99 latency, goodput); ratios are primitive over baseline.</p>
 <h2>Summary</h2>
 <table><tr><th class="l">primitive</th><th class="l">baseline</th><th class="l">where it wins (best ratio)</th><th class="l">where it loses (worst ratio)</th></tr>
-{{range summary .Suites}}<tr><td class="l"><a href="#{{.Name}}">{{.Primitive}}</a></td><td class="l">{{.Baseline}}</td>
-<td class="l {{if .Wins}}win{{else}}par{{end}}">{{or .Wins "none (within 5%)"}}</td><td class="l {{if .Losses}}lose{{else}}par{{end}}">{{or .Losses "none (within 5%)"}}</td></tr>
+{{$none := printf "none (within %.0f%%)" tie}}{{range summary .Suites}}<tr><td class="l"><a href="#{{.Name}}">{{.Primitive}}</a></td><td class="l">{{.Baseline}}</td>
+<td class="l {{if .Wins}}win{{else}}par{{end}}">{{or .Wins $none}}</td><td class="l {{if .Losses}}lose{{else}}par{{end}}">{{or .Losses $none}}</td></tr>
 {{end}}</table>
 <h2>Every workload</h2>
 <table><tr><th class="l">primitive</th><th class="l">workload</th><th class="l">verdict</th></tr>
