@@ -23,6 +23,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"at":           pointAt,
 	"date":         func(m Machine) string { return m.Date.Format("2006-01-02 15:04 UTC") },
 	"summary":      summarize,
+	"tie":          func() float64 { return benchutil.Tie * 100 },
 	"verdictClass": verdictClass,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
