@@ -67,7 +67,7 @@ func TestWorkAndMetrics(t *testing.T) {
 	for _, want := range []string{
 		"service_requests_total 5", "service_served_total 5", "service_clients 1",
 		"shed_accepted_total 5", "# TYPE shed_limit gauge",
-		"ratelimit_allowed_total 5", "ratelimit_keys 1",
+		"ratelimit_allowed_total 5", "ratelimit_keys 1", "ratelimit_evicted_active_total 0",
 		"hedge_calls_total 20", "fanout_budget_size 16", "fanout_budget_in_use 0",
 		"pool_gets_total 5", "pool_outstanding 0", "config_version 1",
 	} {

@@ -34,7 +34,8 @@ func (s *service) metrics(w http.ResponseWriter, _ *http.Request) {
 	m.gauge("ratelimit_keys", "Clients the rate limiter tracks.", float64(rl.Keys))
 	m.counter("ratelimit_allowed_total", "Requests within their client's rate.", rl.Allowed)
 	m.counter("ratelimit_denied_total", "Requests refused with 429.", rl.Denied)
-	m.counter("ratelimit_evicted_total", "Client buckets dropped.", rl.Evicted)
+	m.counter("ratelimit_evicted_total", "Client buckets dropped (mostly idle ones, which is free).", rl.Evicted)
+	m.counter("ratelimit_evicted_active_total", "Client buckets dropped while not yet full: their debt was forgotten.", rl.EvictedActive)
 
 	m.gauge("fanout_budget_size", "Backend calls allowed in flight, service-wide.", float64(bu.Size))
 	m.gauge("fanout_budget_in_use", "Backend calls in flight now.", float64(bu.InUse))
