@@ -108,19 +108,24 @@ func concRun(n, limit int, item func(int)) {
 // most, a 10% budget).
 func Hedge() benchutil.Suite {
 	return withPeers(suites.Hedge(), func(string) []benchutil.Impl {
-		return []benchutil.Impl{{Name: "failsafe", Trial: suites.HedgeTrial(func(call suites.Call) suites.Call {
-			hp := hedgepolicy.NewBuilderWithDelayQuantile[int](0.95, 1000, 32).
-				WithMaxHedges(1).
-				WithBudget(budget.NewBuilder().WithMaxRate(0.10).Build()).
-				Build()
-			exec := failsafe.With[int](hp)
-			return func(ctx context.Context) (int, error) {
-				return exec.WithContext(ctx).GetWithExecution(func(e failsafe.Execution[int]) (int, error) {
-					return call(e.Context())
-				})
-			}
-		})}}
+		return []benchutil.Impl{{Name: "failsafe", Trial: suites.HedgeTrial(failsafeHedge)}}
 	})
+}
+
+// failsafeHedge puts a fresh failsafe-go hedge policy around call: hedge at
+// the p95 of the last 1000 calls once 32 are recorded, one hedge at most,
+// within a 10% budget.
+func failsafeHedge(call suites.Call) suites.Call {
+	hp := hedgepolicy.NewBuilderWithDelayQuantile[int](0.95, 1000, 32).
+		WithMaxHedges(1).
+		WithBudget(budget.NewBuilder().WithMaxRate(0.10).Build()).
+		Build()
+	exec := failsafe.With[int](hp)
+	return func(ctx context.Context) (int, error) {
+		return exec.WithContext(ctx).GetWithExecution(func(e failsafe.Execution[int]) (int, error) {
+			return call(e.Context())
+		})
+	}
 }
 
 // Shed is the Shed suite plus impl=failsafe: failsafe-go's adaptive limiter
@@ -128,8 +133,12 @@ func Hedge() benchutil.Suite {
 // the limit is reached; the suite counts it as shed).
 func Shed() benchutil.Suite {
 	return withPeers(suites.Shed(), func(string) []benchutil.Impl {
-		return []benchutil.Impl{{Name: "failsafe", Trial: suites.ShedTrial(func(h http.Handler) http.Handler {
-			return failsafehttp.NewHandler(h, adaptivelimiter.NewWithDefaults[*http.Response]())
-		})}}
+		return []benchutil.Impl{{Name: "failsafe", Trial: suites.ShedTrial(failsafeShed)}}
 	})
+}
+
+// failsafeShed puts a fresh failsafe-go adaptive limiter, with its
+// defaults, in front of h.
+func failsafeShed(h http.Handler) http.Handler {
+	return failsafehttp.NewHandler(h, adaptivelimiter.NewWithDefaults[*http.Response]())
 }

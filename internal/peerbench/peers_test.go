@@ -1,10 +1,14 @@
 package peerbench
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/puzpuzpuz/xsync/v4"
 	"go.uber.org/goleak"
@@ -89,22 +93,81 @@ func TestXsyncCounterCounts(t *testing.T) {
 	}
 }
 
-// TestFailsafePeersWork runs one trial of each failsafe-go peer: hedging
-// must cut the p99 of a 5%-slow backend, and the limiter must serve a half
-// load in full.
-func TestFailsafePeersWork(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-clock trials")
+// TestFailsafeHedgeHedges checks the failsafe-go peer really hedges: once
+// its quantile has history, a call whose first attempt stalls is answered
+// by a second attempt (a peer that never hedged would hang here).
+func TestFailsafeHedgeHedges(t *testing.T) {
+	var attempts atomic.Int32
+	stall := make(chan struct{})
+	defer close(stall)
+	call := failsafeHedge(func(ctx context.Context) (int, error) {
+		if attempts.Add(1) == 41 { // the first attempt of the 41st call
+			select {
+			case <-stall:
+			case <-ctx.Done(): // cancelled once the hedge wins
+			}
+			return 0, ctx.Err()
+		}
+		return 1, nil
+	})
+	for range 40 {
+		if _, err := call(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 	}
-	hedge := Hedge().Workloads[0].Impl("failsafe")
-	p99, err := hedge.Trial(t.Context(), 5)
-	if err != nil || p99 >= 60 {
-		t.Errorf("failsafe hedge trial: p99 %.1f ms, err %v; want under the slow calls' 60 ms", p99, err)
+	if v, err := call(t.Context()); v != 1 || err != nil {
+		t.Fatalf("stalled call = %d, %v; want the hedge's 1", v, err)
 	}
-	shed := Shed().Workloads[0].Impl("failsafe")
-	goodput, err := shed.Trial(t.Context(), 50)
-	if err != nil || goodput < 0.45 {
-		t.Errorf("failsafe shed trial at half load: goodput %.2f, err %v; want about 0.5", goodput, err)
+}
+
+// TestFailsafeShedSheds checks the failsafe-go peer refuses past its limit
+// with 429 (which the suite counts as shed) and serves the rest.
+func TestFailsafeShedSheds(t *testing.T) {
+	const requests = 100 // the limiter starts at 20
+	release := make(chan struct{})
+	var inFlight atomic.Int32
+	srv := httptest.NewServer(failsafeShed(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		inFlight.Add(1)
+		<-release
+	})))
+	defer srv.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: requests}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	codes := make(chan int, requests)
+	var wg sync.WaitGroup
+	for range requests {
+		wg.Go(func() {
+			resp, err := client.Get(srv.URL)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	refused := 0
+	for int(inFlight.Load())+refused < requests { // until each is admitted or answered
+		select {
+		case c := <-codes:
+			if c != http.StatusTooManyRequests {
+				t.Fatalf("status %d before any release, want 429", c)
+			}
+			refused++
+		case <-time.After(time.Millisecond): // re-check inFlight
+		}
+	}
+	close(release)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Fatalf("admitted request got %d", c)
+		}
+	}
+	if refused == 0 {
+		t.Fatalf("%d concurrent requests, none refused", requests)
 	}
 }
 
