@@ -125,6 +125,7 @@ func TestFailsafeHedgeHedges(t *testing.T) {
 func TestFailsafeShedSheds(t *testing.T) {
 	const requests = 100 // the limiter starts at 20
 	release := make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
 	var inFlight atomic.Int32
 	srv := httptest.NewServer(failsafeShed(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		inFlight.Add(1)
@@ -134,6 +135,7 @@ func TestFailsafeShedSheds(t *testing.T) {
 	tr := &http.Transport{MaxIdleConnsPerHost: requests}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
+	defer releaseOnce() // runs before srv.Close, so a failure cannot hang it
 	codes := make(chan int, requests)
 	var wg sync.WaitGroup
 	for range requests {
@@ -158,7 +160,7 @@ func TestFailsafeShedSheds(t *testing.T) {
 		case <-time.After(time.Millisecond): // re-check inFlight
 		}
 	}
-	close(release)
+	releaseOnce()
 	wg.Wait()
 	close(codes)
 	for c := range codes {
