@@ -44,27 +44,24 @@ func TestEveryWorkloadRuns(t *testing.T) {
 	}
 }
 
-// TestHedgeTrial runs the hedge suite's trial at 5% slow calls: the
-// baseline's p99 is a slow call, the adaptive hedger's is not.
+// TestHedgeTrial runs the hedge suite's trials at 5% slow calls: each
+// returns a p99 without error, and the baseline's is a slow call. (That
+// hedging cuts it is hedge's own tests' business; a latency bound here would
+// measure the machine.)
 func TestHedgeTrial(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-clock trial")
 	}
 	w := Hedge().Workloads[0]
-	plain, err := w.Impl("plain").Trial(t.Context(), 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hedged, err := w.Impl("adaptive").Trial(t.Context(), 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("p99 at 5%% slow calls: plain %.1f ms, adaptive %.1f ms", plain, hedged)
-	if plain < 60 {
-		t.Errorf("plain p99 %.1f ms, want a slow call (>= 60 ms)", plain)
-	}
-	if hedged <= 0 || hedged >= 60 {
-		t.Errorf("hedged p99 %.1f ms, want below the slow calls' 60 ms", hedged)
+	for _, im := range w.Impls {
+		p99, err := im.Trial(t.Context(), 5)
+		if err != nil || p99 <= 0 {
+			t.Fatalf("%s trial: p99 %.1f ms, err %v", im.Name, p99, err)
+		}
+		t.Logf("p99 at 5%% slow calls: %s %.1f ms", im.Name, p99)
+		if im.Name == "plain" && p99 < 60 {
+			t.Errorf("plain p99 %.1f ms, want a slow call (>= 60 ms)", p99)
+		}
 	}
 }
 
