@@ -197,11 +197,7 @@ func measureSuite(ctx context.Context, s benchutil.Suite, cfg benchutil.Config, 
 			wr.Series = append(wr.Series, ser)
 		}
 		wr.Verdict = benchutil.Compare(wr.series(s.Baseline), wr.series(s.Impl), s.HigherIsBetter)
-		metric := ""
-		if s.Metric != "" {
-			metric = s.Metric
-		}
-		wr.Sentence = wr.Verdict.Sentence(s.Primitive, s.BaselineDesc, s.XLabel(), metric)
+		wr.Sentence = wr.Verdict.Sentence(s.Primitive, s.BaselineDesc, s.XLabel(), s.Metric)
 		res.Workloads = append(res.Workloads, wr)
 	}
 	return res, nil

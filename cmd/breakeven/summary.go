@@ -37,10 +37,10 @@ func summarize(suites []SuiteResult) []familySummary {
 				}
 			}
 			if best >= 0 {
-				wins = append(wins, fmt.Sprintf("%s %s at %s", w.Name, benchutil.Ratio(v.Ratios[best]), xAt(s, v.Xs[best])))
+				wins = append(wins, fmt.Sprintf("%s %s at %s", w.Name, benchutil.Ratio(v.Ratios[best]), benchutil.XPoint(s.XLabel, v.Xs[best])))
 			}
 			if worst >= 0 {
-				losses = append(losses, fmt.Sprintf("%s %s at %s", w.Name, benchutil.Ratio(v.Ratios[worst]), xAt(s, v.Xs[worst])))
+				losses = append(losses, fmt.Sprintf("%s %s at %s", w.Name, benchutil.Ratio(v.Ratios[worst]), benchutil.XPoint(s.XLabel, v.Xs[worst])))
 			}
 		}
 		row.Wins, row.Losses = strings.Join(wins, "; "), strings.Join(losses, "; ")
@@ -66,18 +66,4 @@ func verdictClass(v benchutil.Verdict) string {
 		return "lose"
 	}
 	return "par"
-}
-
-// xAt names one point of a suite's sweep: "1 goroutine", "load 50%".
-func xAt(s SuiteResult, x int) string {
-	if s.XLabel == "goroutines" {
-		if x == 1 {
-			return "1 goroutine"
-		}
-		return fmt.Sprintf("%d goroutines", x)
-	}
-	if name, ok := strings.CutSuffix(s.XLabel, " %"); ok {
-		return fmt.Sprintf("%s %d%%", name, x)
-	}
-	return fmt.Sprintf("%s %d", s.XLabel, x)
 }

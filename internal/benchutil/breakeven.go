@@ -88,18 +88,7 @@ func (v Verdict) Sentence(primitive, baseline, xname, metric string) string {
 	n := len(v.Ratios)
 	first, last := v.Ratios[0], v.Ratios[n-1]
 	lastX := v.Xs[n-1]
-	at := func(x int) string {
-		if xname == "goroutines" {
-			if x == 1 {
-				return "1 goroutine"
-			}
-			return fmt.Sprintf("%d goroutines", x)
-		}
-		if name, ok := strings.CutSuffix(xname, " %"); ok {
-			return fmt.Sprintf("%s %d%%", name, x) // "load 200%"
-		}
-		return fmt.Sprintf("%s %d", xname, x)
-	}
+	at := func(x int) string { return XPoint(xname, x) }
 	if metric != "" {
 		return v.metricSentence(primitive, baseline, metric, at)
 	}
@@ -167,6 +156,21 @@ func (v Verdict) metricSentence(primitive, baseline, metric string, at func(int)
 		parts = append(parts, fmt.Sprintf("loses to %s at %s", baseline, strings.Join(losses, ", ")))
 	}
 	return primitive + " " + strings.Join(parts, "; ")
+}
+
+// XPoint names one point of a sweep for a reader: "1 goroutine",
+// "4 goroutines", "load 200%" (for an XName ending in " %"), "slow 5%".
+func XPoint(xname string, x int) string {
+	if xname == "goroutines" {
+		if x == 1 {
+			return "1 goroutine"
+		}
+		return fmt.Sprintf("%d goroutines", x)
+	}
+	if name, ok := strings.CutSuffix(xname, " %"); ok {
+		return fmt.Sprintf("%s %d%%", name, x)
+	}
+	return fmt.Sprintf("%s %d", xname, x)
 }
 
 // Ratio formats a cost ratio the way the reports quote it: "0.21x", "1.6x".
