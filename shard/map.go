@@ -235,6 +235,12 @@ func setMeta[K comparable, V any](t *table[K, V], at slot, v uint64) {
 func (m *Map[K, V]) set(s *mapShard[K, V], h uint64, k K, v V) {
 	t := s.table.Load()
 	at, found := m.find(t, h, k)
+	m.setAt(s, t, at, found, h, k, v)
+}
+
+// setAt is set for a caller that has already run find on t (locked): at
+// and found are what it returned.
+func (m *Map[K, V]) setAt(s *mapShard[K, V], t *table[K, V], at slot, found bool, h uint64, k K, v V) {
 	e := &entry[K, V]{k, v}
 	if found {
 		t.buckets[at.bucket].slots[at.i].Store(e)
@@ -315,10 +321,11 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
-	if at, found := m.find(t, h, k); found {
+	at, found := m.find(t, h, k)
+	if found {
 		return t.buckets[at.bucket].slots[at.i].Load().val, true
 	}
-	m.set(s, h, k, v)
+	m.setAt(s, t, at, false, h, k, v)
 	return v, false
 }
 
@@ -370,7 +377,7 @@ func (m *Map[K, V]) Compute(k K, fn func(old V, loaded bool) (v V, keep bool)) (
 	v, keep := fn(old, loaded)
 	switch {
 	case keep:
-		m.set(s, h, k, v)
+		m.setAt(s, t, at, loaded, h, k, v)
 	case loaded:
 		m.remove(s, t, at)
 	}
