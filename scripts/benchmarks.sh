@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # benchmarks.sh regenerates BENCHMARKS.md: every family's suite beside its
 # baseline and its peers (internal/peerbench), -cpu 1,2 -count 6, through
-# benchstat. It takes about 25 minutes on 2 cores; run it on a quiet machine.
+# benchstat. It takes about 20 minutes on 2 cores; run it on a quiet machine.
 #
 #	scripts/benchmarks.sh            # writes BENCHMARKS.md
 #	BENCHTIME=1s scripts/benchmarks.sh
@@ -21,7 +21,7 @@ fi
 
 raw=$(mktemp -d)
 trap 'rm -rf "$raw"' EXIT
-echo "benchmarks.sh: cost suites (about 20 minutes)" >&2
+echo "benchmarks.sh: cost suites (about 13 minutes on 2 cores)" >&2
 go test -run '^$' -bench '^Benchmark(Counter|Map|CowValue|CowMap|Fanout|Bytes|Pool|RateLimit|Keyed)$' \
 	-cpu 1,2 -count 6 -benchtime "${BENCHTIME:-300ms}" -timeout 2h . >"$raw/cost.txt"
 echo "benchmarks.sh: outcome suites (about 6 minutes)" >&2
