@@ -167,18 +167,12 @@ func openLoop(ctx context.Context, client *http.Client, o options, level float64
 	start := time.Now()
 	for i := 0; time.Since(start) < o.duration && ctx.Err() == nil; i++ {
 		wg.Go(func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.base+"/work", nil)
-			req.Header.Set("X-Client-Id", "client-"+strconv.Itoa(i%o.clients))
-			sent := time.Now()
-			resp, err := client.Do(req)
+			code, took, err := work(ctx, client, o.base, "client-"+strconv.Itoa(i%o.clients))
 			if err != nil {
 				failed.Add(1)
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			took := time.Since(sent)
-			switch resp.StatusCode {
+			switch code {
 			case http.StatusOK:
 				mu.Lock()
 				lat = append(lat, took)
@@ -206,8 +200,8 @@ func openLoop(ctx context.Context, client *http.Client, o options, level float64
 }
 
 // calibrationClients is the closed-loop concurrency that measures capacity:
-// enough to keep the service's backend budget busy, few enough that the
-// shedder admits them all.
+// enough to keep the service's backend budget busy (requests the shedder
+// refuses are not counted).
 const calibrationClients = 16
 
 // measureCapacity runs calibrationClients clients back to back for
@@ -219,16 +213,12 @@ func measureCapacity(ctx context.Context, client *http.Client, o options) (float
 	for c := range calibrationClients {
 		wg.Go(func() {
 			for time.Since(start) < o.duration && ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.base+"/work", nil)
-				req.Header.Set("X-Client-Id", "calibrate-"+strconv.Itoa(c))
-				resp, err := client.Do(req)
+				code, _, err := work(ctx, client, o.base, "calibrate-"+strconv.Itoa(c))
 				if err != nil {
 					failed.Add(1)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
+				if code == http.StatusOK {
 					ok.Add(1)
 				}
 			}
@@ -242,6 +232,24 @@ func measureCapacity(ctx context.Context, client *http.Client, o options) (float
 		return 0, fmt.Errorf("measuring capacity: no request succeeded (%d failed)", failed.Load())
 	}
 	return float64(ok.Load()) / time.Since(start).Seconds(), nil
+}
+
+// work sends one GET /work as client id and returns its status and
+// latency, the body read to the end.
+func work(ctx context.Context, client *http.Client, base, id string) (int, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/work", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("X-Client-Id", id)
+	sent := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, time.Since(sent), nil
 }
 
 // percentile of sorted samples, nearest rank; 0 with none.

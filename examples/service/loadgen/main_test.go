@@ -73,3 +73,21 @@ func TestMergeJSON(t *testing.T) {
 		t.Fatalf("mergeJSON = %s", got)
 	}
 }
+
+// TestRunMeasuresCapacity: with -capacity 0, run measures it closed-loop
+// (protection on) before the levels and prints it.
+func TestRunMeasuresCapacity(t *testing.T) {
+	srv, configs := fakeService(t)
+	var out bytes.Buffer
+	o := options{base: srv.URL, levels: []float64{1}, duration: 100 * time.Millisecond,
+		deadline: time.Second, clients: 2}
+	if err := run(context.Background(), &out, o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "capacity: ") || strings.HasPrefix(out.String(), "capacity: 0 ") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if len(*configs) == 0 || !strings.Contains((*configs)[0], `"shed":true`) {
+		t.Fatalf("capacity measured without protection on: configs %q", *configs)
+	}
+}
