@@ -1,8 +1,10 @@
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -25,8 +27,9 @@ import (
 //
 // Keys are spread over shards (a seeded hash picks one; 32 per P), each a
 // map and an LRU list under its own lock, so different keys rarely contend.
-// MaxKeys is global (a shard with no key of its own to give up may go one
-// over), so skew between shards does not evict keys early.
+// MaxKeys is global and exact: skew between shards does not evict keys
+// early, and a shard with no key of its own to give up evicts another
+// shard's.
 // Each key's limit is exact in the sense of [Limiter]: its clock is read
 // under the shard lock. Measured (BenchmarkKeyed, 100k keys at 10/s burst
 // 20 each, -count 6): Allow on a tracked key costs 124 ns at 2 procs on
@@ -94,7 +97,7 @@ type keyOverride[K comparable] struct {
 // quota, an abusive client with a smaller one). K must be the limiter's key
 // type; NewKeyed panics otherwise.
 func Override[K comparable](key K, r rate.Limit, burst int) KeyedOption {
-	p := newParams(r, burst, "Override")
+	p := mustParams(r, burst, "Override")
 	return keyedOptionFunc(func(c *keyedConfig) { c.overrides = append(c.overrides, keyOverride[K]{key, p}) })
 }
 
@@ -113,7 +116,7 @@ func NewKeyed[K comparable](r rate.Limit, burst int, opts ...KeyedOption) *Keyed
 		seed:    maphash.MakeSeed(),
 		shards:  make([]keyedShard[K], n),
 		maxKeys: int64(cfg.maxKeys),
-		def:     newParams(r, burst, "NewKeyed"),
+		def:     mustParams(r, burst, "NewKeyed"),
 		epoch:   time.Now(),
 	}
 	for i := range k.shards {
@@ -136,13 +139,69 @@ func NewKeyed[K comparable](r rate.Limit, burst int, opts ...KeyedOption) *Keyed
 
 // Allow reports whether one event for key may happen now, and counts it if
 // so. It does not allocate when key is already tracked.
-func (k *Keyed[K]) Allow(key K) bool { return k.decide(key, 1, 0).Allowed }
+func (k *Keyed[K]) Allow(key K) bool {
+	d, _, _ := k.decide(key, 1, 0)
+	return d.Allowed
+}
 
-// AllowN reports whether n events for key may happen now.
-func (k *Keyed[K]) AllowN(key K, n int) bool { return k.decide(key, n, 0).Allowed }
+// AllowN reports whether n events for key may happen now, and counts them
+// if so.
+func (k *Keyed[K]) AllowN(key K, n int) bool {
+	d, _, _ := k.decide(key, n, 0)
+	return d.Allowed
+}
 
 // Decide is Allow with the details HTTP headers need.
-func (k *Keyed[K]) Decide(key K) Decision { return k.decide(key, 1, 0) }
+func (k *Keyed[K]) Decide(key K) Decision {
+	d, _, _ := k.decide(key, 1, 0)
+	return d
+}
+
+// Wait blocks until one event for key may happen, then counts it. See
+// WaitN.
+func (k *Keyed[K]) Wait(ctx context.Context, key K) error { return k.WaitN(ctx, key, 1) }
+
+// WaitN blocks until n events for key may happen, then counts them, with
+// the errors of [Limiter.WaitN]: at once if n exceeds the key's burst, if
+// its rate is 0 and its burst is spent, or if ctx's deadline comes first
+// (matching context.DeadlineExceeded). If ctx is done while waiting, the
+// events are given back unless the key was used or evicted meanwhile.
+func (k *Keyed[K]) WaitN(ctx context.Context, key K, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := k.paramsFor(key)
+	if n > p.burst && p.interval != 0 {
+		return fmt.Errorf("ratelimit: WaitN(%d) exceeds the burst of %d", n, p.burst)
+	}
+	maxWait := time.Duration(math.MaxInt64)
+	if dl, ok := ctx.Deadline(); ok {
+		maxWait = time.Until(dl)
+	}
+	d, e, next := k.decide(key, n, maxWait)
+	switch {
+	case !d.Allowed && p.limit == 0:
+		return fmt.Errorf("ratelimit: WaitN(%d): rate 0 and the burst is spent", n)
+	case !d.Allowed:
+		return fmt.Errorf("ratelimit: WaitN(%d) would have to wait past the context deadline: %w", n, context.DeadlineExceeded)
+	case d.RetryAfter == 0:
+		return nil
+	}
+	t := time.NewTimer(d.RetryAfter)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		s := k.shard(key)
+		s.mu.Lock()
+		if s.m[key] == e && e.tat == next {
+			e.tat -= p.interval * int64(n)
+		}
+		s.mu.Unlock()
+		return ctx.Err()
+	}
+}
 
 func (k *Keyed[K]) paramsFor(key K) *params {
 	if k.overrides != nil {
@@ -153,54 +212,73 @@ func (k *Keyed[K]) paramsFor(key K) *params {
 	return k.def
 }
 
+func (k *Keyed[K]) shard(key K) *keyedShard[K] {
+	return &k.shards[maphash.Comparable(k.seed, key)&uint64(len(k.shards)-1)]
+}
+
 // decide admits n events for key if they fit within maxWait, returning the
-// wait in RetryAfter when admitted with a delay.
-func (k *Keyed[K]) decide(key K, n int, maxWait time.Duration) Decision {
+// wait in RetryAfter when admitted with a delay, and the entry and tat it
+// set, for a give-back.
+func (k *Keyed[K]) decide(key K, n int, maxWait time.Duration) (d Decision, e *entry[K], next int64) {
 	p := k.paramsFor(key)
-	d := Decision{Limit: p.burst, Window: p.window()}
+	d = Decision{Limit: p.burst, Window: p.window()}
 	switch {
 	case p.interval == 0:
 		d.Allowed, d.Remaining = true, p.burst
-		return d
-	case p.interval < 0 || n > p.burst || n <= 0:
-		// Rate 0 per key has no per-key state worth keeping: refuse
-		// (a rate-0 key limit means "blocked").
+		return d, nil, 0
+	case n <= 0:
 		d.Allowed = n == 0
-		return d
+		return d, nil, 0
+	case n > p.burst:
+		d.RetryAfter = rate.InfDuration // never fits
+		return d, nil, 0
 	}
-	s := &k.shards[maphash.Comparable(k.seed, key)&uint64(len(k.shards)-1)]
+	maxWait = p.maxWait(maxWait)
+	s := k.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := int64(time.Since(k.epoch))
-	e := s.m[key]
+	e = s.m[key]
 	if e == nil {
 		e = k.insert(s, key, now)
 	} else {
 		e.used = true
 	}
-	cost := p.interval * int64(n)
-	next := max(e.tat, now) + cost
-	wait := next - p.tau - now
-	if wait > int64(maxWait) {
+	next, wait, ok := p.gcra(e.tat, now, n, maxWait)
+	if !ok {
 		s.counts.denied += uint64(n)
 		d.RetryAfter = time.Duration(wait - int64(maxWait))
-		d.Remaining = int(max(0, p.tau-(e.tat-now)) / p.interval)
-		d.Reset = time.Duration(max(0, e.tat-now))
-		return d
+		if p.limit == 0 {
+			d.RetryAfter = rate.InfDuration
+		}
+		d.Remaining = int(max(0, math.Floor(p.tokens(e.tat, now))))
+		d.ResetAfter = p.resetAfter(e.tat, now)
+		return d, e, 0
 	}
 	e.tat = next
 	s.counts.allowed += uint64(n)
 	d.Allowed = true
 	d.RetryAfter = time.Duration(max(wait, 0))
-	d.Remaining = int((p.tau - (next - now)) / p.interval)
-	d.Reset = time.Duration(next - now)
-	return d
+	d.Remaining = int(max(0, math.Floor(p.tokens(next, now))))
+	d.ResetAfter = p.resetAfter(next, now)
+	return d, e, next
+}
+
+// resetAfter is how long until a bucket at tat is full again.
+func (p *params) resetAfter(tat, now int64) time.Duration {
+	owed := max(0, tat-p.clock(now))
+	if owed > 0 && p.limit == 0 {
+		return rate.InfDuration
+	}
+	return time.Duration(owed)
 }
 
 // insert tracks a new key in s (locked). It first drops every idle key
 // (full bucket) at the cold end of s's LRU list, each key being dropped at
-// most once, so this costs O(1) amortized; then, if MaxKeys are tracked
-// across all shards, it evicts s's least recently used key. It reuses a
+// most once, so this costs O(1) amortized. Then it takes one of the
+// MaxKeys slots with a compare-and-swap on the global count, so no race
+// between shards can go over MaxKeys; with none free, it evicts s's least
+// recently used key, or another shard's when s has none. It reuses a
 // dropped entry, so a Keyed at capacity does not allocate for new keys.
 func (k *Keyed[K]) insert(s *keyedShard[K], key K, now int64) *entry[K] {
 	var e *entry[K]
@@ -209,23 +287,18 @@ func (k *Keyed[K]) insert(s *keyedShard[K], key K, now int64) *entry[K] {
 		s.counts.evicted++
 		k.keys.Add(-1)
 	}
-	if k.keys.Load() >= k.maxKeys && s.lru.prev != &s.lru {
-		// Second chance (the CLOCK approximation of LRU): a key used since
-		// it last reached the cold end goes back to the front once. A hit
-		// then only sets a flag in its own entry instead of relinking three
-		// list neighbours, which on 100k keys meant three more cache misses.
-		tail := s.lru.prev
-		for tail.used {
-			tail.used = false
-			s.touch(tail)
-			tail = s.lru.prev
+	for {
+		if c := k.keys.Load(); c < k.maxKeys {
+			if k.keys.CompareAndSwap(c, c+1) {
+				break
+			}
+			continue
 		}
-		e = s.remove(tail)
-		s.counts.evicted++
-		if tail.tat > now {
-			s.counts.evictedActive++
+		if s.lru.prev != &s.lru {
+			e = s.evict(now) // its slot becomes the new key's: the count stays
+			break
 		}
-		k.keys.Add(-1)
+		k.evictElsewhere(s, now)
 	}
 	if e == nil {
 		e = new(entry[K])
@@ -233,8 +306,49 @@ func (k *Keyed[K]) insert(s *keyedShard[K], key K, now int64) *entry[K] {
 	*e = entry[K]{key: key}
 	s.m[key] = e
 	s.pushFront(e)
-	k.keys.Add(1)
 	return e
+}
+
+// evict drops s's least recently used key (s locked), with a second chance
+// (the CLOCK approximation of LRU): a key used since it last reached the
+// cold end goes back to the front once. A hit then only sets a flag in its
+// own entry instead of relinking three list neighbours, which on 100k keys
+// meant three more cache misses.
+func (s *keyedShard[K]) evict(now int64) *entry[K] {
+	tail := s.lru.prev
+	for tail.used {
+		tail.used = false
+		s.touch(tail)
+		tail = s.lru.prev
+	}
+	s.remove(tail)
+	s.counts.evicted++
+	if tail.tat > now {
+		s.counts.evictedActive++
+	}
+	return tail
+}
+
+// evictElsewhere frees one MaxKeys slot from another shard than own (which
+// is locked and empty). It only try-locks, so two shards doing this at once
+// cannot deadlock; if every other shard is busy or empty it yields and the
+// caller tries again (the keys counted are then being inserted, under their
+// shards' locks, which are released soon).
+func (k *Keyed[K]) evictElsewhere(own *keyedShard[K], now int64) {
+	for i := range k.shards {
+		o := &k.shards[i]
+		if o == own || !o.mu.TryLock() {
+			continue
+		}
+		if o.lru.prev != &o.lru {
+			o.evict(now)
+			o.mu.Unlock()
+			k.keys.Add(-1)
+			return
+		}
+		o.mu.Unlock()
+	}
+	runtime.Gosched()
 }
 
 func (s *keyedShard[K]) remove(e *entry[K]) *entry[K] {

@@ -1,6 +1,8 @@
 package ratelimit_test
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"strconv"
 	"strings"
@@ -127,4 +129,111 @@ func TestMaxKeysRejectsBadValues(t *testing.T) {
 		}
 	}()
 	ratelimit.MaxKeys(0)
+}
+
+// TestKeyedRateZeroLikeNew (issue 19, defect 8): NewKeyed(0, b) admits each
+// key's first b events, then none, as New(0, b) does; its refusals say
+// they are for good (RetryAfter rate.InfDuration), not "in a second".
+func TestKeyedRateZeroLikeNew(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := ratelimit.NewKeyed[string](0, 2)
+		l := ratelimit.New(0, 2)
+		for i := range 2 {
+			if !k.Allow("a") || !l.Allow() {
+				t.Fatalf("rate 0 burst 2 refused event %d of the burst", i)
+			}
+		}
+		time.Sleep(24 * time.Hour)
+		if k.Allow("a") || l.Allow() {
+			t.Fatal("rate 0 admitted past its burst")
+		}
+		if d := k.Decide("a"); d.Allowed || d.RetryAfter != rate.InfDuration || d.ResetAfter != rate.InfDuration {
+			t.Fatalf("Decide at rate 0 after the burst = %+v, want RetryAfter and ResetAfter rate.InfDuration", d)
+		}
+		// Many more keys do not make the spent one look idle.
+		for i := range 1000 {
+			k.Allow(strconv.Itoa(i))
+		}
+		if k.Allow("a") {
+			t.Fatal("a spent rate-0 key was dropped as idle and admitted again")
+		}
+	})
+}
+
+// TestKeyedWait: Wait blocks until the key's event fits, gives it back when
+// cancelled, and fails at once past the deadline.
+func TestKeyedWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := ratelimit.NewKeyed[string](10, 1)
+		start := time.Now()
+		for range 3 {
+			if err := k.Wait(t.Context(), "a"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if took := time.Since(start); took != 200*time.Millisecond {
+			t.Fatalf("3 Waits at 10/s burst 1 took %v, want 200ms", took)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		if err := k.Wait(ctx, "a"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Wait past the deadline: %v", err)
+		}
+		ctx2, cancel2 := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- k.Wait(ctx2, "a") }()
+		synctest.Wait()
+		cancel2()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Wait: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if !k.Allow("a") {
+			t.Fatal("the cancelled Wait kept its event")
+		}
+		if err := k.WaitN(t.Context(), "a", 2); err == nil {
+			t.Fatal("WaitN above the burst succeeded")
+		}
+	})
+}
+
+// TestKeyedMaxKeysExact (issue 24): however the keys fall on shards, Keyed
+// never tracks more than MaxKeys keys, even when every key is active.
+func TestKeyedMaxKeysExact(t *testing.T) {
+	for _, maxKeys := range []int{1, 2, 3, 7, 100, 1000} {
+		k := ratelimit.NewKeyed[int](rate.Every(time.Hour), 1, ratelimit.MaxKeys(maxKeys))
+		for i := range 20 * maxKeys {
+			k.Allow(i)
+			if n := k.Stats().Keys; n > maxKeys {
+				t.Fatalf("MaxKeys(%d): %d keys tracked after %d distinct keys", maxKeys, n, i+1)
+			}
+		}
+		if s := k.Stats(); s.Keys != maxKeys || s.EvictedActive != uint64(19*maxKeys) {
+			t.Fatalf("MaxKeys(%d): Stats = %+v, want exactly %d keys and %d active evictions", maxKeys, s, maxKeys, 19*maxKeys)
+		}
+	}
+}
+
+// TestKeyedSecondChance (issue 24): at MaxKeys, a key used since it was
+// inserted survives the next eviction and an unused one goes first (on one
+// shard, so that the order is the LRU order).
+func TestKeyedSecondChance(t *testing.T) {
+	one := ratelimit.NewKeyed[string](rate.Every(time.Hour), 5, ratelimit.MaxKeys(2))
+	ratelimit.OneShard(one)
+	one.Allow("old")   // cold end
+	one.Allow("young") // front
+	one.Allow("old")   // used again: second chance
+	one.Allow("new")   // evicts "young", not "old"
+	if !stillTracked(one, "old") {
+		t.Fatal("the key used since insertion was evicted: no second chance")
+	}
+	if stillTracked(one, "young") {
+		t.Fatal("the unused key survived and the used one did not")
+	}
+}
+
+// stillTracked reports whether k remembers key's spent token (a forgotten
+// key would be full again at 1/hour).
+func stillTracked(k *ratelimit.Keyed[string], key string) bool {
+	return k.Decide(key).Remaining < 4 // Decide itself spends one
 }

@@ -20,69 +20,42 @@ import (
 // It implements GCRA (the generic cell rate algorithm: the token bucket
 // expressed as one "theoretical arrival time", tat) on integer nanoseconds.
 // The clock is read after tat is loaded; a refusal needs nothing more, and
-// an admission takes a mutex and stores the new tat only if tat is still
-// what was loaded (else it reads the clock again under the lock). So no
-// admission ever uses a clock reading older than the previous admission:
-// admission times are monotonic, which keeps the bound exact (x/time/rate
-// reads the clock before its lock and can admit against a stale "now").
-// An earlier version admitted with a compare-and-swap loop instead of the
-// mutex; it cost 1.12x x/time/rate at 2 procs (96.8 against 86.3 ns in one
-// run), against 0.74x for this one: failed CASes re-read the clock while
-// the mutex lets one core run.
+// an admission takes a mutex and stores the new tat only if tat (and the
+// configuration) are still what was loaded, else it decides again on a
+// clock read under the lock. So no admission ever uses a clock reading
+// older than the previous admission: admission times are monotonic, which
+// keeps the bound exact (x/time/rate reads the clock before its lock and
+// can admit against a stale "now"). An earlier version admitted with a
+// compare-and-swap loop instead of the mutex; it cost more than
+// x/time/rate at 2 procs, as failed CASes re-read the clock while the mutex
+// lets one core run.
 //
-// Measured with this repository's suite (BenchmarkRateLimit, 2-core
-// x86-64 VM, -count 6, benchstat) against x/time/rate: Allow costs 0.56x
-// alone and 0.74x at 2 procs when it admits; when it refuses (the overload
-// case) 0.36x alone and 0.17x at 2 procs, as a refusal writes nothing. The
-// plain mutex GCRA it is tested against is cheaper still on admissions at 2
-// procs (0.64x of this Limiter): the lock-free refusal and the Stats
-// counters are what it pays for.
+// Against x/time/rate (BenchmarkRateLimit) it costs less alone and at 2
+// procs, and far less when it refuses (the overload case), as a refusal
+// writes nothing. A plain mutex GCRA is cheaper still on admissions at 2
+// procs: the lock-free refusal and the Stats counters are what this one
+// pays for. The generated figures are in BENCHMARKS.md.
 //
 // A Limiter is safe for concurrent use; build one with [New].
 type Limiter struct {
 	params atomic.Pointer[params]
-	mu     sync.Mutex   // serializes admissions (writes of tat); refusals take no lock
-	tat    atomic.Int64 // ns since epoch when the bucket is full again; see params for r == 0
+	mu     sync.Mutex   // serializes admissions, give-backs and reconfiguration; refusals take no lock
+	tat    atomic.Int64 // see params; ns since epoch, or on the frozen clock at rate 0
+	seq    uint64       // admissions so far, under mu: a Reservation gives back only if it was the last
 	epoch  time.Time    // monotonic origin of tat
 
 	allowed, denied, waited shard.Counter
 }
 
-// params is the configuration, swapped as a whole by SetLimit and SetBurst.
-type params struct {
-	limit    rate.Limit
-	burst    int
-	interval int64 // ns per event; 0 means rate.Inf, -1 means rate 0 (no refill)
-	tau      int64 // interval * burst: how far tat may run ahead of now
-}
-
-func newParams(r rate.Limit, burst int, fn string) *params {
-	switch {
-	case burst < 0:
-		panic(fmt.Sprintf("ratelimit: %s(%v, %d): negative burst", fn, r, burst))
-	case math.IsNaN(float64(r)) || r < 0:
-		panic(fmt.Sprintf("ratelimit: %s(%v, %d): rate must be >= 0 (or rate.Inf)", fn, r, burst))
-	case r == rate.Inf:
-		return &params{limit: r, burst: burst}
-	case r == 0:
-		return &params{limit: r, burst: burst, interval: -1}
-	case r > 1e9:
-		panic(fmt.Sprintf("ratelimit: %s(%v, %d): rates above 1e9/s are below the nanosecond resolution; use rate.Inf", fn, r, burst))
-	}
-	interval := int64(math.Round(1e9 / float64(r)))
-	if interval > math.MaxInt64/int64(max(burst, 1))/4 {
-		panic(fmt.Sprintf("ratelimit: %s(%v, %d): interval x burst overflows; use a larger rate or smaller burst", fn, r, burst))
-	}
-	return &params{limit: r, burst: burst, interval: interval, tau: interval * int64(burst)}
-}
-
 // New returns a Limiter that admits r events per second with bursts of up
 // to burst, starting full (burst events at once), as rate.NewLimiter does.
 // r may be rate.Inf (no limit) or 0 (the first burst events, then none).
-// A negative r or burst, or an r above 1e9/s other than rate.Inf, panics.
+// A negative r or burst, an r above 1e9/s other than rate.Inf, an r whose
+// interval is not within 1% of whole nanoseconds, or an interval x burst
+// beyond the int64 nanosecond range panics.
 func New(r rate.Limit, burst int) *Limiter {
 	l := &Limiter{epoch: time.Now()}
-	l.params.Store(newParams(r, burst, "New"))
+	l.params.Store(mustParams(r, burst, "New"))
 	return l
 }
 
@@ -103,10 +76,26 @@ func (l *Limiter) AllowN(n int) bool {
 	return ok
 }
 
+// gcra decides n (1 <= n <= burst) events on a bucket at tat, at real time
+// now, admitting them if the caller can wait up to maxWait: it returns the
+// new tat and the wait (negative or zero: at once). A tat that would pass
+// the int64 horizon refuses instead of wrapping around.
+func (p *params) gcra(tat, now int64, n int, maxWait time.Duration) (next, wait int64, ok bool) {
+	now = p.clock(now)
+	cost := p.interval * int64(n) // at most tau: no overflow
+	base := max(tat, now)
+	if base > math.MaxInt64-cost {
+		return 0, math.MaxInt64, false // saturated: reservations 292 years ahead
+	}
+	next = base + cost
+	wait = next - p.tau - now
+	return next, wait, wait <= int64(maxWait)
+}
+
 // reserve takes n events if they fit within maxWait from now, returning
-// how long the caller must wait for them (0 to admit at once) and the tat
-// it set, for giveBack.
-func (l *Limiter) reserve(n int, maxWait time.Duration) (ok bool, wait time.Duration, next int64) {
+// how long the caller must wait for them (0 to admit at once) and the
+// admission's sequence number, for giveBack.
+func (l *Limiter) reserve(n int, maxWait time.Duration) (ok bool, wait time.Duration, seq uint64) {
 	p := l.params.Load()
 	switch {
 	case n <= 0:
@@ -115,52 +104,52 @@ func (l *Limiter) reserve(n int, maxWait time.Duration) (ok bool, wait time.Dura
 		return true, 0, 0
 	case n > p.burst:
 		return false, 0, 0
-	case p.interval < 0: // rate 0: tat counts the events of the one burst
-		for {
-			used := l.tat.Load()
-			if used+int64(n) > int64(p.burst) {
-				return false, 0, 0
-			}
-			if l.tat.CompareAndSwap(used, used+int64(n)) {
-				return true, 0, 0
-			}
-		}
 	}
-	cost := p.interval * int64(n)
 	tat := l.tat.Load()
 	now := l.now() // after the load: see the type comment
-	next = max(tat, now) + cost
-	w := next - p.tau - now // > 0: not enough tokens yet
-	if w > int64(maxWait) {
+	next, w, fits := p.gcra(tat, now, n, p.maxWait(maxWait))
+	if !fits {
 		// Refusing needs no lock: tat only grows between admissions, so
 		// a newer tat would refuse too.
 		return false, 0, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if cur := l.tat.Load(); cur != tat {
-		// Another admission came in between: decide again on a fresh
-		// clock read, made under the lock after that admission.
-		tat, now = cur, l.now()
-		next = max(tat, now) + cost
-		if w = next - p.tau - now; w > int64(maxWait) {
+	if p2 := l.params.Load(); p2 != p || l.tat.Load() != tat {
+		// Another admission or a SetLimit came in between: decide again on
+		// a fresh clock read, made under the lock after it.
+		p, tat, now = p2, l.tat.Load(), l.now()
+		if p.interval == 0 || n > p.burst {
+			return p.interval == 0, 0, 0
+		}
+		if next, w, fits = p.gcra(tat, now, n, p.maxWait(maxWait)); !fits {
 			return false, 0, 0
 		}
 	}
 	l.tat.Store(next)
-	return true, time.Duration(max(w, 0)), next
+	l.seq++
+	return true, time.Duration(max(w, 0)), l.seq
+}
+
+// maxWait is how long a caller willing to wait d may wait: at rate 0 no
+// wait brings a token back, so only the burst is left (as in x/time/rate).
+func (p *params) maxWait(d time.Duration) time.Duration {
+	if p.limit == 0 {
+		return 0
+	}
+	return max(d, 0)
 }
 
 // Wait blocks until one event may happen, then counts it. See WaitN.
 func (l *Limiter) Wait(ctx context.Context) error { return l.WaitN(ctx, 1) }
 
 // WaitN blocks until n events may happen, then counts them. It returns an
-// error at once, without waiting or counting, if n exceeds the burst or if
-// ctx's deadline comes before the events could happen; that error matches
-// context.DeadlineExceeded with errors.Is. If ctx is done while waiting,
-// WaitN returns ctx's error and gives the reserved events back, unless
-// later reservations were made meanwhile (then they are lost, which errs on
-// the side of admitting fewer).
+// error at once, without waiting or counting, if n exceeds the burst, if
+// the rate is 0 and the burst is spent, or if ctx's deadline comes before
+// the events could happen; that last error matches context.DeadlineExceeded
+// with errors.Is. If ctx is done while waiting, WaitN returns ctx's error
+// and gives the reserved events back, unless later reservations were made
+// meanwhile (then they are lost, which errs on the side of admitting fewer).
 func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -173,9 +162,9 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 	if dl, ok := ctx.Deadline(); ok {
 		maxWait = time.Until(dl)
 	}
-	ok, wait, next := l.reserve(n, maxWait)
+	ok, wait, seq := l.reserve(n, maxWait)
 	if !ok {
-		if p.interval < 0 {
+		if p.limit == 0 {
 			return fmt.Errorf("ratelimit: WaitN(%d): rate 0 and the burst is spent", n)
 		}
 		return fmt.Errorf("ratelimit: WaitN(%d) would have to wait past the context deadline: %w", n, context.DeadlineExceeded)
@@ -192,45 +181,44 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 		l.waited.Add(int64(n))
 		return nil
 	case <-ctx.Done():
-		l.giveBack(p, n, next)
+		l.giveBack(n, seq)
 		return ctx.Err()
 	}
 }
 
-// giveBack returns n reserved events if no reservation followed theirs
-// (tat is still what they set); else they are lost, which errs on the side
-// of admitting fewer.
-func (l *Limiter) giveBack(p *params, n int, next int64) {
-	if p.interval <= 0 {
-		return
-	}
+// giveBack returns n reserved events if no admission followed theirs
+// (seq is still the last); else they are lost, which errs on the side of
+// admitting fewer. The events are given back at the current interval, so a
+// SetLimit in between neither hides nor inflates them.
+func (l *Limiter) giveBack(n int, seq uint64) {
 	l.mu.Lock()
-	if l.tat.Load() == next {
-		l.tat.Store(next - p.interval*int64(n))
+	defer l.mu.Unlock()
+	if p := l.params.Load(); l.seq == seq && p.interval != 0 {
+		l.tat.Store(l.tat.Load() - p.interval*int64(n))
 	}
-	l.mu.Unlock()
 }
 
 // Reservation is a claim on events at a future time, as x/time/rate's
 // Reservation: the caller waits Delay itself (or gives up with Cancel).
 type Reservation struct {
-	l    *Limiter
-	p    *params
-	ok   bool
-	n    int
-	next int64
-	at   time.Time
+	l   *Limiter
+	ok  bool
+	n   int
+	seq uint64
+	at  time.Time
 }
 
 // Reserve reserves one event; see ReserveN.
 func (l *Limiter) Reserve() *Reservation { return l.ReserveN(1) }
 
-// ReserveN reserves n events and says when they may happen; it never
-// refuses for lack of tokens, only when n exceeds the burst (OK is then
-// false). The events count as admitted now.
+// ReserveN reserves n events and says when they may happen. It refuses
+// (OK is then false) only when n exceeds the burst, when the rate is 0 and
+// the burst is spent, or when the reservation would lie beyond the int64
+// nanosecond horizon (about 292 years of reservations queued): it
+// saturates, it never wraps around. The events count as admitted now.
 func (l *Limiter) ReserveN(n int) *Reservation {
-	ok, wait, next := l.reserve(n, time.Duration(math.MaxInt64))
-	r := &Reservation{l: l, p: l.params.Load(), ok: ok, n: n, next: next}
+	ok, wait, seq := l.reserve(n, time.Duration(math.MaxInt64))
+	r := &Reservation{l: l, ok: ok, n: n, seq: seq}
 	if ok {
 		r.at = time.Now().Add(wait)
 		l.allowed.Add(int64(n))
@@ -241,7 +229,7 @@ func (l *Limiter) ReserveN(n int) *Reservation {
 	return r
 }
 
-// OK reports whether the reservation holds (false if n exceeded the burst).
+// OK reports whether the reservation holds.
 func (r *Reservation) OK() bool { return r.ok }
 
 // Delay returns how long to wait before the reserved events may happen: 0
@@ -253,57 +241,57 @@ func (r *Reservation) Delay() time.Duration {
 	return max(0, time.Until(r.at))
 }
 
-// Cancel gives the reserved events back, if no later reservation was made
-// meanwhile, so events that will not happen do not count against the limit.
+// Cancel gives the reserved events back, if their time has not come and
+// no later reservation was made meanwhile, so events that will not happen
+// do not count against the limit. A SetLimit or SetBurst in between does
+// not prevent it.
 func (r *Reservation) Cancel() {
 	if r.ok && time.Now().Before(r.at) {
-		r.l.giveBack(r.p, r.n, r.next)
+		r.l.giveBack(r.n, r.seq)
 		r.ok = false
 	}
 }
 
-// SetLimit changes the rate from now on, keeping the number of tokens the
-// bucket owes (as x/time/rate keeps its tokens). It panics on the values New
-// rejects. The window bound is exact for a fixed rate; calls that race with
-// SetLimit see either the old rate or the new one.
-func (l *Limiter) SetLimit(r rate.Limit) {
-	for {
-		old := l.params.Load()
-		if l.params.CompareAndSwap(old, newParams(r, old.burst, "SetLimit")) {
-			l.switched(old)
-			return
-		}
+// SetLimit changes the rate from now on, keeping the tokens the bucket
+// holds (as x/time/rate does), also to and from rate 0. A value New would
+// reject returns an error and leaves the limiter as it was, so a bad
+// config reload cannot crash a service. The window bound is exact for a
+// fixed rate; calls that race with SetLimit see either the old rate or the
+// new one.
+func (l *Limiter) SetLimit(r rate.Limit) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.params.Load()
+	p, err := makeParams(r, old.burst)
+	if err != nil {
+		return fmt.Errorf("ratelimit: SetLimit(%v): %w", r, err)
 	}
+	l.switchTo(old, p)
+	return nil
 }
 
-// SetBurst changes the burst from now on. It panics if burst is negative.
-func (l *Limiter) SetBurst(burst int) {
-	for {
-		old := l.params.Load()
-		if l.params.CompareAndSwap(old, newParams(old.limit, burst, "SetBurst")) {
-			l.switched(old)
-			return
-		}
+// SetBurst changes the burst from now on, keeping the tokens the bucket
+// holds (at most the new burst), as x/time/rate does: raising it does not
+// fill the bucket. A negative burst returns an error and leaves the limiter
+// as it was.
+func (l *Limiter) SetBurst(burst int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.params.Load()
+	p, err := makeParams(old.limit, burst)
+	if err != nil {
+		return fmt.Errorf("ratelimit: SetBurst(%d): %w", burst, err)
 	}
+	l.switchTo(old, p)
+	return nil
 }
 
-// switched carries tat over to new params: the debt (how far tat runs
-// ahead of now, in events) stays the same when the interval changes, and
-// tat restarts when its meaning changes (to or from rate 0, where it counts
-// events instead of holding a time).
-func (l *Limiter) switched(old *params) {
-	p := l.params.Load()
-	switch {
-	case (old.interval < 0) != (p.interval < 0):
-		l.tat.Store(0)
-	case old.interval > 0 && p.interval > 0 && old.interval != p.interval:
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if tat, now := l.tat.Load(), l.now(); tat > now {
-			debt := float64(tat-now) / float64(old.interval)
-			l.tat.Store(now + int64(debt*float64(p.interval)))
-		}
-	}
+// switchTo installs p (l.mu held), carrying the tokens over: tat moves so
+// that the bucket holds under p what it held under old.
+func (l *Limiter) switchTo(old, p *params) {
+	now := l.now()
+	l.tat.Store(p.tatFor(old.tokens(l.tat.Load(), now), now))
+	l.params.Store(p)
 }
 
 // Limit returns the current rate.
@@ -312,17 +300,11 @@ func (l *Limiter) Limit() rate.Limit { return l.params.Load().limit }
 // Burst returns the current burst.
 func (l *Limiter) Burst() int { return l.params.Load().burst }
 
-// Tokens returns how many events could be admitted at once now.
+// Tokens returns how many events could be admitted at once now: 0 while
+// reservations are queued beyond the burst.
 func (l *Limiter) Tokens() int {
 	p := l.params.Load()
-	switch {
-	case p.interval == 0:
-		return p.burst
-	case p.interval < 0:
-		return max(0, p.burst-int(l.tat.Load()))
-	}
-	ahead := max(l.tat.Load()-l.now(), 0)
-	return int((p.tau - ahead) / p.interval)
+	return int(max(0, math.Floor(p.tokens(l.tat.Load(), l.now()))))
 }
 
 // LimiterStats is a snapshot of a Limiter.
