@@ -163,3 +163,80 @@ func ExampleExempt() {
 	// /api 200
 	// /api 429
 }
+
+// unavailable is a KeyLimiter whose backend is down and whose failure
+// policy admits (fail open), as redisrate's FailOpen does.
+type unavailable struct{}
+
+func (unavailable) Check(context.Context, string) (ratelimit.Decision, error) {
+	return ratelimit.Decision{Allowed: true}, errors.New("redisrate: dial tcp 10.0.0.5:6379: connection refused")
+}
+
+func ExampleOnError() {
+	// The limiter's policy decides what the request gets (here: through);
+	// OnError only sees the error, for logs and metrics. The client never
+	// sees it.
+	logged := 0
+	h := ratelimit.Middleware(unavailable{}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok")
+	}), ratelimit.OnError(func(err error) { logged++ }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Code, rec.Body.String(), "errors logged:", logged)
+	// Output: 200 ok errors logged: 1
+}
+
+func ExampleIPv6Prefix() {
+	// By default one IPv6 /64 is one client; here a /48 is.
+	limiter := ratelimit.NewKeyed[string](rate.Every(time.Hour), 1)
+	h := ratelimit.Middleware(limiter, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), ratelimit.IPv6Prefix(48))
+	for _, addr := range []string{"[2001:db8:1:1::1]:443", "[2001:db8:1:2::1]:443", "[2001:db8:2::1]:443"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(addr, rec.Code)
+	}
+	// Output:
+	// [2001:db8:1:1::1]:443 200
+	// [2001:db8:1:2::1]:443 429
+	// [2001:db8:2::1]:443 200
+}
+
+func ExampleLimiter_SetLimit() {
+	l := ratelimit.New(10, 5)
+	// A limit reloaded from config: a bad value is refused and the limiter
+	// keeps running at the old one.
+	if err := l.SetLimit(-1); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(l.Limit())
+	if err := l.SetLimit(100); err == nil {
+		fmt.Println(l.Limit(), l.Tokens()) // the tokens it had are kept
+	}
+	// Output:
+	// ratelimit: SetLimit(-1): rate must be >= 0 (or rate.Inf)
+	// 10
+	// 100 5
+}
+
+func ExampleLimiter_SetBurst() {
+	l := ratelimit.New(1, 2)
+	l.AllowN(2) // the bucket is empty
+	if err := l.SetBurst(100); err == nil {
+		fmt.Println(l.Burst(), l.Tokens()) // a larger burst does not refill it
+	}
+	// Output: 100 0
+}
+
+func ExampleKeyed_Wait() {
+	k := ratelimit.NewKeyed[string](rate.Every(time.Hour), 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	fmt.Println(k.Wait(ctx, "job-1"))
+	err := k.Wait(ctx, "job-1") // an hour away: fail now, not in a second
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	// Output:
+	// <nil>
+	// true
+}

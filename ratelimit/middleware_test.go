@@ -3,12 +3,17 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -116,21 +121,208 @@ func TestMiddlewareTrustedProxies(t *testing.T) {
 	}
 }
 
-type failingLimiter struct{}
-
-func (failingLimiter) Check(context.Context, string) (ratelimit.Decision, error) {
-	return ratelimit.Decision{}, errors.New("redis down")
+// decidingLimiter returns a fixed decision and error, as a remote limiter
+// with a failure policy does when its dependency is down.
+type decidingLimiter struct {
+	d   ratelimit.Decision
+	err error
 }
 
-func TestMiddlewareLimiterError(t *testing.T) {
-	srv := serve(t, failingLimiter{})
-	if resp := get(t, srv.URL); resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("limiter error: status %d, want 503", resp.StatusCode)
+func (f decidingLimiter) Check(context.Context, string) (ratelimit.Decision, error) { return f.d, f.err }
+
+// secretErr quotes what must never reach a client: a key (an API token) and
+// an internal address.
+var secretErr = errors.New(`redisrate: deciding for "tok-SECRET": dial tcp 10.9.8.7:6379: connection refused`)
+
+// TestMiddlewareHonoursPolicyDecision (issue 19, defect 1): the decision a
+// limiter returns with its error decides the request; the error goes to
+// OnError, which only observes.
+func TestMiddlewareHonoursPolicyDecision(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		d          ratelimit.Decision
+		status     int
+		retryAfter string
+	}{
+		{"fail-open", ratelimit.Decision{Allowed: true}, 200, ""},
+		{"fallback-local-refuses", ratelimit.Decision{RetryAfter: 1500 * time.Millisecond}, 429, "2"},
+		{"fail-closed", ratelimit.Decision{}, 503, "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var seen []error
+			h := ratelimit.Middleware(decidingLimiter{tc.d, secretErr}, okHandler, ratelimit.OnError(func(err error) { seen = append(seen, err) }))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.Code != tc.status || rec.Header().Get("Retry-After") != tc.retryAfter {
+				t.Fatalf("status %d, Retry-After %q; want %d, %q", rec.Code, rec.Header().Get("Retry-After"), tc.status, tc.retryAfter)
+			}
+			if len(seen) != 1 || !errors.Is(seen[0], secretErr) {
+				t.Fatalf("OnError saw %v, want the limiter's error once", seen)
+			}
+			if rec.Header().Get("RateLimit") != "" {
+				t.Fatal("RateLimit fields sent for a decision made without the limiter")
+			}
+		})
 	}
-	open := serve(t, failingLimiter{}, ratelimit.OnLimiterError(func(w http.ResponseWriter, r *http.Request, next http.Handler, err error) {
-		next.ServeHTTP(w, r) // fail open
-	}))
-	if resp := get(t, open.URL); resp.StatusCode != 200 {
-		t.Fatalf("fail-open handler: status %d", resp.StatusCode)
+}
+
+// TestMiddlewareKeepsErrorsOutOfBodies (issue 19, defect 2): neither the
+// limiter's error (key, Redis address) nor a KeyFunc's reaches the client.
+func TestMiddlewareKeepsErrorsOutOfBodies(t *testing.T) {
+	var seen int
+	hook := ratelimit.OnError(func(error) { seen++ })
+	for _, h := range []http.Handler{
+		ratelimit.Middleware(decidingLimiter{ratelimit.Decision{}, secretErr}, okHandler, hook),
+		ratelimit.Middleware(ratelimit.NewKeyed[string](1, 1), okHandler, hook,
+			ratelimit.KeyFunc(func(r *http.Request) (string, error) { return "", secretErr })),
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if body := rec.Body.String(); strings.Contains(body, "SECRET") || strings.Contains(body, "10.9.8.7") || rec.Code == 200 {
+			t.Fatalf("status %d, body %q: the error reached the client", rec.Code, body)
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("OnError saw %d errors, want 2", seen)
+	}
+}
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+
+// keyOf returns the key the default KeyFunc gives a request.
+func keyOf(t testing.TB, remoteAddr string, xff []string, opts ...ratelimit.MiddlewareOption) string {
+	t.Helper()
+	var key string
+	rec := recordingLimiter(func(k string) { key = k })
+	req := httptest.NewRequest("GET", "/", nil)
+	req.RemoteAddr = remoteAddr
+	for _, v := range xff {
+		req.Header.Add("X-Forwarded-For", v)
+	}
+	w := httptest.NewRecorder()
+	ratelimit.Middleware(rec, okHandler, opts...).ServeHTTP(w, req)
+	if w.Code != 200 {
+		return fmt.Sprintf("status %d", w.Code)
+	}
+	return key
+}
+
+type recordingLimiter func(string)
+
+func (f recordingLimiter) Check(_ context.Context, key string) (ratelimit.Decision, error) {
+	f(key)
+	return ratelimit.Decision{Allowed: true}, nil
+}
+
+// TestMiddlewareKeysIPv6ByPrefix (issue 19, defect 3): one /64 is one
+// client by default; IPv6Prefix changes the length; IPv4 is by address.
+func TestMiddlewareKeysIPv6ByPrefix(t *testing.T) {
+	k := ratelimit.NewKeyed[string](rate.Every(time.Hour), 1)
+	h := ratelimit.Middleware(k, okHandler)
+	allowed := 0
+	for i := range 100 {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = fmt.Sprintf("[2001:db8:1:2::%x]:443", i+1)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == 200 {
+			allowed++
+		}
+	}
+	if allowed != 1 {
+		t.Fatalf("100 requests from one /64 at 1 per hour: %d allowed, want 1", allowed)
+	}
+	for _, tc := range []struct {
+		remote string
+		opts   []ratelimit.MiddlewareOption
+		want   string
+	}{
+		{"[2001:db8:1:2:aaaa::1]:1", nil, "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:aaaa::1]:1", []ratelimit.MiddlewareOption{ratelimit.IPv6Prefix(48)}, "2001:db8:1::/48"},
+		{"[2001:db8:1:2:aaaa::1]:1", []ratelimit.MiddlewareOption{ratelimit.IPv6Prefix(128)}, "2001:db8:1:2:aaaa::1/128"},
+		{"[fe80::1%eth0]:1", nil, "fe80::/64"},
+		{"[::ffff:192.0.2.1]:1", nil, "192.0.2.1"},
+		{"192.0.2.1:1", nil, "192.0.2.1"},
+		{"192.0.2.1", nil, "192.0.2.1"},
+	} {
+		if got := keyOf(t, tc.remote, nil, tc.opts...); got != tc.want {
+			t.Errorf("key of %s = %q, want %q", tc.remote, got, tc.want)
+		}
+	}
+}
+
+// TestMiddlewareUnixSocket (issue 19, defect 4): on a Unix-domain listener
+// requests share one key, or behind a trusted proxy the forwarded client's.
+func TestMiddlewareUnixSocket(t *testing.T) {
+	for _, remote := range []string{"", "@", "/run/app.sock"} {
+		if got := keyOf(t, remote, nil); got != "unix" {
+			t.Errorf("key with RemoteAddr %q = %q, want \"unix\"", remote, got)
+		}
+		if got := keyOf(t, remote, []string{"203.0.113.5"}, ratelimit.TrustedProxies(netip.MustParsePrefix("10.0.0.0/8"))); got != "203.0.113.5" {
+			t.Errorf("key with RemoteAddr %q behind a proxy = %q, want the forwarded client", remote, got)
+		}
+	}
+	// Over a real Unix-domain socket.
+	sock := filepath.Join(t.TempDir(), "s")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skip("no Unix-domain sockets:", err)
+	}
+	srv := &http.Server{Handler: ratelimit.Middleware(ratelimit.NewKeyed[string](rate.Every(time.Hour), 1), okHandler)}
+	go srv.Serve(ln)
+	defer srv.Close()
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}
+	defer tr.CloseIdleConnections()
+	var codes []int
+	for range 2 {
+		resp, err := (&http.Client{Transport: tr}).Get("http://unix/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+	}
+	if codes[0] != 200 || codes[1] != 429 {
+		t.Fatalf("two requests over a Unix socket at 1 per hour: %v, want [200 429]", codes)
+	}
+}
+
+// TestMiddlewareForwardedForHops (issue 19, defect 5): hops with a port
+// are parsed, and a hop with no address never falls back to the proxy's.
+func TestMiddlewareForwardedForHops(t *testing.T) {
+	lb := ratelimit.TrustedProxies(netip.MustParsePrefix("10.0.0.0/8"))
+	for _, tc := range []struct {
+		xff  []string
+		want string
+	}{
+		{[]string{"198.51.100.7:5555, 10.1.2.3:80"}, "198.51.100.7"},
+		{[]string{"[2001:db8::7]:443"}, "2001:db8::/64"},
+		{[]string{"[2001:db8::7]"}, "2001:db8::/64"},
+		{[]string{"192.0.2.1, 198.51.100.7", "10.1.1.1"}, "198.51.100.7"},
+		{[]string{"198.51.100.7,,10.1.1.1, "}, "198.51.100.7"},
+		{[]string{"unknown"}, "unknown"},
+		{[]string{"198.51.100.7, unknown, 10.1.1.1"}, "unknown"},
+		{[]string{"_hidden, 10.1.1.1"}, "unknown"},
+		{[]string{"10.1.1.1"}, "10.1.1.1"}, // every hop trusted: the leftmost
+		{nil, "10.0.0.1"},
+	} {
+		if got := keyOf(t, "10.0.0.1:4000", tc.xff, lb); got != tc.want {
+			t.Errorf("X-Forwarded-For %q: key %q, want %q", tc.xff, got, tc.want)
+		}
+	}
+}
+
+func TestIPv6PrefixRejectsBadValues(t *testing.T) {
+	for _, bits := range []int{0, -1, 129} {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.HasPrefix(msg, "ratelimit: IPv6Prefix(") {
+					t.Errorf("IPv6Prefix(%d) panicked with %q", bits, msg)
+				}
+			}()
+			ratelimit.IPv6Prefix(bits)
+		}()
 	}
 }
