@@ -105,4 +105,3 @@ func FuzzRateLimitHeaders(f *testing.F) {
 		}
 	})
 }
-

@@ -128,7 +128,9 @@ type decidingLimiter struct {
 	err error
 }
 
-func (f decidingLimiter) Check(context.Context, string) (ratelimit.Decision, error) { return f.d, f.err }
+func (f decidingLimiter) Check(context.Context, string) (ratelimit.Decision, error) {
+	return f.d, f.err
+}
 
 // secretErr quotes what must never reach a client: a key (an API token) and
 // an internal address.
