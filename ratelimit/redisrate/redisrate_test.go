@@ -3,15 +3,20 @@ package redisrate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
+	"golang.org/x/time/rate"
 
 	"github.com/breakeven-go/breakeven/ratelimit"
 	"github.com/breakeven-go/breakeven/ratelimit/redisrate"
@@ -81,7 +86,7 @@ func TestRedisDownFollowsPolicyAndRecovers(t *testing.T) {
 	srv := startRedis(t)
 	var hooked atomic.Int64
 	mk := func(p redisrate.FailurePolicy) *redisrate.Limiter {
-		return redisrate.New(srv.client(t), 1, 1, redisrate.OnFailure(p), redisrate.LocalShare(1),
+		return redisrate.New(srv.client(t), 1, 1, redisrate.Failure(p), redisrate.LocalShare(1),
 			redisrate.Timeout(200*time.Millisecond), redisrate.OnError(func(error) { hooked.Add(1) }))
 	}
 	closed, open, local := mk(redisrate.FailClosed), mk(redisrate.FailOpen), mk(redisrate.FallbackLocal)
@@ -212,6 +217,184 @@ func BenchmarkAllow(b *testing.B) {
 					}
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 				})
+			}
+		})
+	}
+}
+
+// TestRatesHoldWithinOnePercent (issue 19, defect 12): the script charges
+// each event its exact interval, to the nanosecond, also when the interval
+// is not a whole number of microseconds (700,000/s is 1428.57 ns; whole
+// microseconds made it 1,000,000/s). One call of n events on a fresh key
+// owes n intervals: ResetAfter says so, whatever the clock does.
+func TestRatesHoldWithinOnePercent(t *testing.T) {
+	srv := startRedis(t)
+	c := srv.client(t)
+	ctx := context.Background()
+	for _, r := range []rate.Limit{700_000, 333_333, 1e6 / 7, 3, 0.7} {
+		const burst, n = 1000, 700
+		l := redisrate.New(c, r, burst, redisrate.Prefix(fmt.Sprintf("rate%v:", r)))
+		d, err := l.AllowN(ctx, "k", n)
+		if err != nil || !d.Allowed {
+			t.Fatalf("%v/s: AllowN(%d) on a fresh key: %+v, %v", r, n, d, err)
+		}
+		want := float64(n) / float64(r) * 1e9
+		if got := float64(d.ResetAfter); math.Abs(got-want) > want/100 {
+			t.Errorf("%v/s: %d events owe %v, want %v within 1%%", r, n, d.ResetAfter, time.Duration(want))
+		}
+		if d.Remaining != burst-n || d.Limit != burst {
+			t.Errorf("%v/s: Remaining %d, Limit %d; want %d, %d", r, d.Remaining, d.Limit, burst-n, burst)
+		}
+	}
+}
+
+func TestNewRejectsBadQuotas(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	for name, f := range map[string]func(){
+		"rate 0":           func() { redisrate.New(c, 0, 1) },
+		"rate above 1e6":   func() { redisrate.New(c, 2e6, 1) },
+		"burst 0":          func() { redisrate.New(c, 1, 0) },
+		"interval x burst": func() { redisrate.New(c, rate.Every(time.Hour), 1<<30) },
+		"unknown policy":   func() { redisrate.Failure(7) },
+		"LocalShare(0)":    func() { redisrate.LocalShare(0) },
+		"Timeout(0)":       func() { redisrate.Timeout(0) },
+		"New(nil client)":  func() { redisrate.New(nil, 1, 1) },
+	} {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.HasPrefix(msg, "redisrate: ") {
+					t.Errorf("%s: panicked with %q, want a redisrate: message", name, msg)
+				}
+			}()
+			f()
+		}()
+	}
+	l := redisrate.New(c, 1, 1)
+	if _, err := l.NewQuota(-1, 1); err == nil || !strings.HasPrefix(err.Error(), "redisrate: ") {
+		t.Errorf("NewQuota(-1, 1) = %v", err)
+	}
+}
+
+// TestReset: a spent key is full again after Reset.
+func TestReset(t *testing.T) {
+	srv := startRedis(t)
+	l := redisrate.New(srv.client(t), rate.Every(time.Hour), 1)
+	ctx := context.Background()
+	if ok, err := l.Allow(ctx, "k"); !ok || err != nil {
+		t.Fatalf("first event: %v, %v", ok, err)
+	}
+	if ok, _ := l.Allow(ctx, "k"); ok {
+		t.Fatal("second event at 1/hour admitted")
+	}
+	if err := l.Reset(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := l.Allow(ctx, "k"); !ok || err != nil {
+		t.Fatalf("after Reset: %v, %v; want admitted", ok, err)
+	}
+	srv.stop()
+	if err := l.Reset(ctx, "k"); err == nil || !strings.HasPrefix(err.Error(), "redisrate: ") {
+		t.Fatalf("Reset with Redis down: %v", err)
+	}
+}
+
+// TestQuotasPerPlan: one Limiter, two plans, each key held to its own
+// plan's burst.
+func TestQuotasPerPlan(t *testing.T) {
+	srv := startRedis(t)
+	l := redisrate.New(srv.client(t), rate.Every(time.Hour), 1)
+	pro, err := l.NewQuota(rate.Every(time.Hour), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	count := func(allow func() (ratelimit.Decision, error)) int {
+		n := 0
+		for range 10 {
+			if d, err := allow(); err != nil {
+				t.Fatal(err)
+			} else if d.Allowed {
+				n++
+			}
+		}
+		return n
+	}
+	free := count(func() (ratelimit.Decision, error) { return l.AllowN(ctx, "free-client", 1) })
+	paid := count(func() (ratelimit.Decision, error) { return pro.AllowN(ctx, "pro-client", 1) })
+	if free != 1 || paid != 5 {
+		t.Fatalf("admitted %d on the default plan (burst 1) and %d on pro (burst 5)", free, paid)
+	}
+}
+
+// TestMiddlewareRedisRestartEachPolicy (issue 19): behind
+// ratelimit.Middleware, Redis is killed and restarted mid-test; each
+// failure policy decides what requests get while it is down (no error text
+// in any body, every error seen by the hook), and limiting resumes once it
+// is back.
+func TestMiddlewareRedisRestartEachPolicy(t *testing.T) {
+	srv := startRedis(t)
+	for _, tc := range []struct {
+		policy redisrate.FailurePolicy
+		down   []int // status codes of 3 requests with Redis down
+	}{
+		{redisrate.FailClosed, []int{503, 503, 503}},
+		{redisrate.FailOpen, []int{200, 200, 200}},
+		{redisrate.FallbackLocal, []int{200, 200, 429}}, // burst 2 locally
+	} {
+		t.Run(fmt.Sprint(tc.policy), func(t *testing.T) {
+			if srv.cmd == nil {
+				srv.start()
+			}
+			var hooked atomic.Int64
+			l := redisrate.New(srv.client(t), rate.Every(time.Hour), 2, redisrate.Failure(tc.policy),
+				redisrate.Prefix(fmt.Sprintf("p%d:", tc.policy)), redisrate.Timeout(200*time.Millisecond))
+			h := ratelimit.Middleware(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
+				ratelimit.OnError(func(error) { hooked.Add(1) }),
+				ratelimit.KeyFunc(func(*http.Request) (string, error) { return "tok-SECRET", nil }))
+			serve := func() (int, string) {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+				return rec.Code, rec.Body.String()
+			}
+			for i, want := range []int{200, 200, 429} {
+				if code, _ := serve(); code != want {
+					t.Fatalf("request %d with Redis up: %d, want %d", i, code, want)
+				}
+			}
+			srv.stop()
+			for i, want := range tc.down {
+				code, body := serve()
+				if code != want {
+					t.Fatalf("request %d with Redis down: %d, want %d", i, code, want)
+				}
+				if strings.Contains(body, "SECRET") || strings.Contains(body, srv.addr()) || strings.Contains(body, "redisrate") {
+					t.Fatalf("body %q leaks the key or the error", body)
+				}
+			}
+			if n := hooked.Load(); n != int64(len(tc.down)) {
+				t.Fatalf("OnError saw %d errors, want %d", n, len(tc.down))
+			}
+			srv.start() // same port, empty state: the key starts full again
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				code, _ := serve()
+				if code == 200 && hooked.Load() == int64(len(tc.down)) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("limiting did not resume within 5s after Redis came back (last status %d)", code)
+				}
+				hooked.Store(int64(len(tc.down)))
+				time.Sleep(20 * time.Millisecond)
+			}
+			codes := []int{}
+			for range 2 {
+				code, _ := serve()
+				codes = append(codes, code)
+			}
+			if codes[0] != 200 || codes[1] != 429 {
+				t.Fatalf("after Redis came back: %v, want [200 429] (burst 2, one spent)", codes)
 			}
 		})
 	}
