@@ -24,6 +24,7 @@ package redisrate
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -158,7 +159,7 @@ func New(rdb redis.UniversalClient, r rate.Limit, burst int, opts ...Option) *Li
 	for _, o := range opts {
 		o.apply(l)
 	}
-	q, err := l.NewQuota(r, burst)
+	q, err := l.newQuota(r, burst)
 	if err != nil {
 		panic(fmt.Sprintf("redisrate: New(%v, %d): %v", r, burst, err))
 	}
@@ -170,15 +171,23 @@ func New(rdb redis.UniversalClient, r rate.Limit, burst int, opts ...Option) *Li
 // or an error for the values New rejects. Create quotas once (one per
 // plan), not per call: each holds its own local limiter for FallbackLocal.
 func (l *Limiter) NewQuota(r rate.Limit, burst int) (*Quota, error) {
+	q, err := l.newQuota(r, burst)
+	if err != nil {
+		return nil, fmt.Errorf("redisrate: NewQuota(%v, %d): %w", r, burst, err)
+	}
+	return q, nil
+}
+
+func (l *Limiter) newQuota(r rate.Limit, burst int) (*Quota, error) {
 	if !(r > 0 && r <= 1e6) || burst < 1 {
-		return nil, fmt.Errorf("redisrate: quota %v/s burst %d: want 0 < r <= 1e6 and burst >= 1", r, burst)
+		return nil, errors.New("want 0 < r <= 1e6 and burst >= 1")
 	}
 	// Nanoseconds: at most 1e6/s the interval is at least 1000 ns, so
 	// rounding it moves the rate by at most 0.05% (whole microseconds
 	// moved 700,000/s to 1,000,000/s).
 	interval := int64(math.Round(1e9 / float64(r)))
 	if float64(interval)*float64(burst) > maxTau {
-		return nil, fmt.Errorf("redisrate: quota %v/s burst %d: interval x burst overflows the script's exact range (burst/r above about 104 days)", r, burst)
+		return nil, errors.New("interval x burst overflows the script's exact range (burst/r above about 104 days)")
 	}
 	q := &Quota{l: l, limit: r, burst: burst, interval: interval, tau: interval * int64(burst)}
 	if l.policy == FallbackLocal {
