@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -166,4 +167,31 @@ func TestPprofOnlyOnLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop()
+}
+
+// TestPerClientCountersBounded (issue 19): any number of X-Client-Id values,
+// sent at once, count one by one only up to the bound; the rest count
+// under "other", and no request is lost.
+func TestPerClientCountersBounded(t *testing.T) {
+	s := newService(defaultConfig())
+	s.maxClients = 50
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				s.clientCounter(fmt.Sprintf("client-%d-%d", g, i%100)).Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := s.perClient.Len(); n != 50 {
+		t.Fatalf("%d client ids tracked, want the bound of 50", n)
+	}
+	total := s.otherClients.Load()
+	for _, c := range s.perClient.All() {
+		total += c.Load()
+	}
+	if total != 8*500 {
+		t.Fatalf("counted %d requests, want %d", total, 8*500)
+	}
 }

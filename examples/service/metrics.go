@@ -22,7 +22,8 @@ func (s *service) metrics(w http.ResponseWriter, _ *http.Request) {
 	m.counter("service_requests_total", "Requests to /work.", uint64(s.requests.Load()))
 	m.counter("service_served_total", "Requests to /work answered 200.", uint64(s.served.Load()))
 	m.counter("service_failed_total", "Requests to /work whose backend calls failed.", uint64(s.failed.Load()))
-	m.gauge("service_clients", "Clients seen (shard.Map entries).", float64(s.perClient.Len()))
+	m.gauge("service_clients", "Client ids counted one by one (bounded by maxClients).", float64(s.perClient.Len()))
+	m.counter("service_other_client_requests_total", "Requests from ids past the maxClients bound, counted together.", uint64(s.otherClients.Load()))
 	m.counter("service_backend_calls_total", "Simulated backend calls, hedges included.", uint64(s.backendCalls.Load()))
 
 	m.gauge("shed_limit", "Adaptive concurrency limit.", float64(sh.Limit))

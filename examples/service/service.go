@@ -44,22 +44,29 @@ type service struct {
 	bufs    *pool.Bytes
 
 	requests, served, failed *shard.Counter
-	perClient                *shard.Map[string, *shard.Counter]
-	backendCalls             atomic.Int64
+	// Requests per X-Client-Id, for at most maxClients ids: any client can
+	// send any id, so past the bound the rest count under otherClients.
+	perClient    *shard.Map[string, *shard.Counter]
+	clients      atomic.Int64 // ids in perClient, reserved before storing
+	maxClients   int64
+	otherClients *shard.Counter
+	backendCalls atomic.Int64
 }
 
 func newService(cfg Config) *service {
 	return &service{
-		config:    cow.NewValue(cfg),
-		shedder:   shed.NewAdaptive(),
-		limiter:   ratelimit.NewKeyed[string](100, 50, ratelimit.MaxKeys(100_000)),
-		budget:    fanout.NewBudget(backendBudget),
-		hedger:    hedge.New(hedge.Percentile(0.95), hedge.Budget(0.10), hedge.MaxAttempts(2)),
-		bufs:      pool.NewBytes(pool.MaxRetained(4 << 20)),
-		requests:  shard.NewCounter(),
-		served:    shard.NewCounter(),
-		failed:    shard.NewCounter(),
-		perClient: shard.NewMap[string, *shard.Counter](),
+		config:       cow.NewValue(cfg),
+		shedder:      shed.NewAdaptive(),
+		limiter:      ratelimit.NewKeyed[string](100, 50, ratelimit.MaxKeys(100_000)),
+		budget:       fanout.NewBudget(backendBudget),
+		hedger:       hedge.New(hedge.Percentile(0.95), hedge.Budget(0.10), hedge.MaxAttempts(2)),
+		bufs:         pool.NewBytes(pool.MaxRetained(4 << 20)),
+		requests:     shard.NewCounter(),
+		served:       shard.NewCounter(),
+		failed:       shard.NewCounter(),
+		perClient:    shard.NewMap[string, *shard.Counter](),
+		maxClients:   maxClients,
+		otherClients: shard.NewCounter(),
 	}
 }
 
@@ -92,12 +99,38 @@ func clientID(r *http.Request) (string, error) {
 	return host, err
 }
 
+// maxClients bounds the ids counted one by one, as MaxKeys bounds the
+// limiter's.
+const maxClients = 10_000
+
+// clientCounter returns id's request counter, or the shared "other" one
+// once maxClients ids are tracked. A slot is reserved with a CAS before the
+// id is stored, so concurrent new ids cannot go over the bound.
+func (s *service) clientCounter(id string) *shard.Counter {
+	if c, ok := s.perClient.Load(id); ok {
+		return c
+	}
+	for {
+		n := s.clients.Load()
+		if n >= s.maxClients {
+			return s.otherClients
+		}
+		if s.clients.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	c, loaded := s.perClient.LoadOrStore(id, shard.NewCounter())
+	if loaded {
+		s.clients.Add(-1) // another request stored id first: give the slot back
+	}
+	return c
+}
+
 // work fans out to cfg.Fanout backend calls under the service-wide budget,
 // hedging each, and answers with their sum.
 func (s *service) work(w http.ResponseWriter, r *http.Request) {
 	id, _ := clientID(r)
-	c, _ := s.perClient.LoadOrStore(id, shard.NewCounter())
-	c.Add(1)
+	s.clientCounter(id).Add(1)
 
 	cfg := s.config.Load()
 	shards := make([]int, cfg.Fanout)
