@@ -19,8 +19,11 @@ import (
 //
 // A key whose bucket is full again (it has been idle for burst/r) is
 // indistinguishable from a key never seen, so dropping it is free: Keyed
-// drops such keys from the cold end of its LRU list as it goes, with no
-// background goroutine. Only when MaxKeys is reached with every tracked key
+// drops such keys from the cold end of its LRU list as new keys arrive,
+// with no background goroutine, once they have been full for a second (a
+// client under its limit comes back with a full bucket every time: keeping
+// it that long makes its requests hits instead of an insert and a delete
+// each). Only when MaxKeys is reached with every tracked key
 // still active does it forget an active key's debt (Stats().EvictedActive
 // counts those), which lets that key burst again: size MaxKeys above the
 // number of clients active within burst/r.
@@ -30,12 +33,15 @@ import (
 // MaxKeys is global and exact: skew between shards does not evict keys
 // early, and a shard with no key of its own to give up evicts another
 // shard's.
+//
 // Each key's limit is exact in the sense of [Limiter]: its clock is read
-// under the shard lock. Measured (BenchmarkKeyed, 100k keys at 10/s burst
-// 20 each, -count 6): Allow on a tracked key costs 124 ns at 2 procs on
-// uniform keys and 103 ns on Zipf(1.1) keys, 0.48x and 0.49x a map of
-// x/time/rate limiters under a mutex, with no allocation; alone, 195 ns and
-// 100 ns (0.85x, 0.81x).
+// under the shard lock. Against a map of x/time/rate limiters under one
+// mutex (BenchmarkKeyed, 100k keys) Allow on a tracked key costs less,
+// alone and far less at 2 procs, whether keys are mostly refused (uniform
+// and Zipf keys over their limit) or mostly admitted, with no allocation;
+// its cost is a few cache misses (the key, its shard's lock, its map slot
+// and entry), so it grows with the number of keys like any map. The
+// generated figures are in BENCHMARKS.md.
 //
 // A Keyed is safe for concurrent use; build one with [NewKeyed].
 type Keyed[K comparable] struct {
@@ -139,16 +145,41 @@ func NewKeyed[K comparable](r rate.Limit, burst int, opts ...KeyedOption) *Keyed
 
 // Allow reports whether one event for key may happen now, and counts it if
 // so. It does not allocate when key is already tracked.
-func (k *Keyed[K]) Allow(key K) bool {
-	d, _, _ := k.decide(key, 1, 0)
-	return d.Allowed
-}
+func (k *Keyed[K]) Allow(key K) bool { return k.AllowN(key, 1) }
 
 // AllowN reports whether n events for key may happen now, and counts them
 // if so.
 func (k *Keyed[K]) AllowN(key K, n int) bool {
-	d, _, _ := k.decide(key, n, 0)
-	return d.Allowed
+	p := k.paramsFor(key)
+	switch {
+	case p.interval == 0:
+		return true
+	case n <= 0 || n > p.burst:
+		return n == 0
+	}
+	// Decide without building a Decision: the hot path of the middleware
+	// and of most callers.
+	s := k.shard(key)
+	s.mu.Lock()
+	e := k.lookup(s, key)
+	next, _, ok := p.gcra(e.tat, int64(time.Since(k.epoch)), n, 0)
+	if ok {
+		e.tat = next
+		s.counts.allowed += uint64(n)
+	} else {
+		s.counts.denied += uint64(n)
+	}
+	s.mu.Unlock()
+	return ok
+}
+
+// lookup returns key's entry in s (locked), tracking key if it is new.
+func (k *Keyed[K]) lookup(s *keyedShard[K], key K) *entry[K] {
+	if e := s.m[key]; e != nil {
+		e.used = true
+		return e
+	}
+	return k.insert(s, key, int64(time.Since(k.epoch)))
 }
 
 // Decide is Allow with the details HTTP headers need.
@@ -237,13 +268,8 @@ func (k *Keyed[K]) decide(key K, n int, maxWait time.Duration) (d Decision, e *e
 	s := k.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	e = k.lookup(s, key)
 	now := int64(time.Since(k.epoch))
-	e = s.m[key]
-	if e == nil {
-		e = k.insert(s, key, now)
-	} else {
-		e.used = true
-	}
 	next, wait, ok := p.gcra(e.tat, now, n, maxWait)
 	if !ok {
 		s.counts.denied += uint64(n)
@@ -282,7 +308,7 @@ func (p *params) resetAfter(tat, now int64) time.Duration {
 // dropped entry, so a Keyed at capacity does not allocate for new keys.
 func (k *Keyed[K]) insert(s *keyedShard[K], key K, now int64) *entry[K] {
 	var e *entry[K]
-	for tail := s.lru.prev; tail != &s.lru && tail.tat <= now; tail = s.lru.prev {
+	for tail := s.lru.prev; tail != &s.lru && tail.tat+idleGrace <= now; tail = s.lru.prev {
 		e = s.remove(tail) // full bucket: forgetting it changes nothing
 		s.counts.evicted++
 		k.keys.Add(-1)
@@ -395,3 +421,9 @@ func (k *Keyed[K]) Stats() KeyedStats {
 	}
 	return st
 }
+
+// idleGrace is how long a key stays tracked after its bucket is full
+// again. Forgetting a full bucket changes no decision, but a client under
+// its limit comes back with a full bucket every time: dropping it at once
+// would make every such request an insert and a delete instead of a hit.
+const idleGrace = int64(time.Second)

@@ -64,15 +64,16 @@ func TestKeyedOverride(t *testing.T) {
 	ratelimit.NewKeyed[int](1, 1, ratelimit.Override("not an int", 1, 1))
 }
 
-// TestKeyedDropsIdleKeys: keys whose bucket refilled are forgotten as new
-// keys arrive, without a background goroutine and without EvictedActive.
+// TestKeyedDropsIdleKeys: keys whose bucket refilled a while ago are
+// forgotten as new keys arrive, without a background goroutine and without
+// EvictedActive.
 func TestKeyedDropsIdleKeys(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		k := ratelimit.NewKeyed[int](10, 1, ratelimit.MaxKeys(1000))
 		for i := range 1000 {
 			k.Allow(i)
 		}
-		time.Sleep(time.Second) // every bucket is full again
+		time.Sleep(2 * time.Second) // every bucket full again, for longer than the grace
 		for i := range 1000 {
 			k.Allow(1000 + i)
 		}
@@ -236,4 +237,29 @@ func TestKeyedSecondChance(t *testing.T) {
 // key would be full again at 1/hour).
 func stillTracked(k *ratelimit.Keyed[string], key string) bool {
 	return k.Decide(key).Remaining < 4 // Decide itself spends one
+}
+
+// TestKeyedKeepsRecentlyFullKeys: a client under its limit, whose bucket is
+// full again at each request, stays tracked for the idle grace instead of
+// being dropped and inserted anew on every request.
+func TestKeyedKeepsRecentlyFullKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := ratelimit.NewKeyed[int](1000, 1000)
+		for i := range 100 {
+			k.Allow(i)
+		}
+		time.Sleep(100 * time.Millisecond) // every bucket full again
+		for i := range 100 {
+			k.Allow(100 + i) // new keys: a chance to drop idle ones
+			k.Allow(i)
+		}
+		if s := k.Stats(); s.Keys != 200 || s.Evicted != 0 {
+			t.Fatalf("Stats = %+v, want the 100 recently full keys still tracked", s)
+		}
+		time.Sleep(2 * time.Second)
+		k.Allow(-1)
+		if s := k.Stats(); s.Evicted == 0 {
+			t.Fatalf("Stats = %+v, want keys idle past the grace dropped", s)
+		}
+	})
 }
