@@ -82,3 +82,45 @@ func TestReservation(t *testing.T) {
 		}
 	})
 }
+
+// TestCombinedRateBinds (issue 24): the rate is the binding limit and
+// operations end together (each runs until the next whole second), so
+// several slots free up at once while callers wait. Starts must still keep
+// to the rate: a Combined that took the rate before the slot would let
+// callers hoard tokens while waiting for slots and start them together.
+func TestCombinedRateBinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := ratelimit.NewCombined(10, 1, 3)
+		var mu sync.Mutex
+		var starts []time.Duration
+		var inFlight, peak atomic.Int64
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), 3500*time.Millisecond)
+		defer cancel()
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				for c.Acquire(ctx) == nil {
+					mu.Lock()
+					starts = append(starts, time.Since(start))
+					mu.Unlock()
+					n := inFlight.Add(1)
+					for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+					}
+					elapsed := time.Since(start)
+					time.Sleep(elapsed.Truncate(time.Second) + time.Second - elapsed)
+					inFlight.Add(-1)
+					c.Release()
+				}
+			})
+		}
+		wg.Wait()
+		if peak.Load() > 3 {
+			t.Fatalf("%d operations at once, cap 3", peak.Load())
+		}
+		if len(starts) < 9 {
+			t.Fatalf("only %d starts in 3.5s", len(starts))
+		}
+		checkWindows(t, starts, 10, 1)
+	})
+}
