@@ -20,7 +20,7 @@ func ExampleNew() {
 	// show what happens when Redis is down: with FallbackLocal each of the
 	// 4 instances allows its share (4/s / 4 = 1/s, burst 8 / 4 = 2)
 	// locally, and the error still reaches the caller for alerting.
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	l := redisrate.New(rdb, 4, 8,
 		redisrate.Prefix("api:"),
@@ -43,7 +43,7 @@ func ExampleNew() {
 // with bursts of 2: the middleware applies that decision, and the error
 // reaches only the OnError hook, never the client.
 func Example_middleware() {
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	l := redisrate.New(rdb, rate.Every(time.Hour), 2, redisrate.Failure(redisrate.FallbackLocal))
 	errorsSeen := 0
@@ -63,7 +63,7 @@ func Example_middleware() {
 }
 
 func ExampleLimiter_NewQuota() {
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	// One limiter, one quota per plan. (Redis is down here, so
 	// FallbackLocal decides, at each quota's own rate and burst.)
@@ -94,7 +94,7 @@ func ExampleLimiter_NewQuota() {
 }
 
 func ExampleLimiter_Reset() {
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	l := redisrate.New(rdb, 1, 1)
 	// An operator lifts a client's block. Reset reports whether Redis

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -82,7 +83,8 @@ func (f optionFunc) apply(l *Limiter) { f(l) }
 // key's state lives in the slot of the user's key.
 func Prefix(p string) Option { return optionFunc(func(l *Limiter) { l.prefix = p }) }
 
-// Timeout bounds each Redis call (default 100 ms), within the caller's ctx.
+// Timeout bounds each Redis call (default 100 ms), within the caller's
+// ctx: past it, the call fails and the FailurePolicy decides.
 func Timeout(d time.Duration) Option {
 	if d <= 0 {
 		panic(fmt.Sprintf("redisrate: Timeout(%v): must be positive", d))
@@ -150,10 +152,16 @@ const maxTau = 1 << 53
 // New returns a limiter of r events per second with bursts of burst per
 // key, for every client of rdb together. r must be positive and at most
 // 1e6/s, burst at least 1, and burst/r at most about 104 days; New panics
-// otherwise.
+// otherwise. A go-redis client must have ContextTimeoutEnabled set (New
+// panics if not): without it the client ignores the deadline Timeout sets,
+// and a slow Redis would hold every request for the client's ReadTimeout
+// before the FailurePolicy applies.
 func New(rdb redis.UniversalClient, r rate.Limit, burst int, opts ...Option) *Limiter {
 	if rdb == nil {
 		panic("redisrate: New(nil client)")
+	}
+	if ignoresDeadlines(rdb) {
+		panic("redisrate: New: the client ignores context deadlines, so Timeout cannot bound a call to a slow Redis and the FailurePolicy would wait for its read timeout: set ContextTimeoutEnabled in the client's options")
 	}
 	l := &Limiter{rdb: rdb, prefix: "ratelimit:", timeout: 100 * time.Millisecond, share: 1}
 	for _, o := range opts {
@@ -165,6 +173,22 @@ func New(rdb redis.UniversalClient, r rate.Limit, burst int, opts ...Option) *Li
 	}
 	l.def = q
 	return l
+}
+
+// ignoresDeadlines reports whether rdb is a go-redis client built without
+// ContextTimeoutEnabled: it then reads a reply until its own ReadTimeout
+// (3 s by default) whatever the context says. Other implementations of
+// redis.UniversalClient are trusted to honour the context.
+func ignoresDeadlines(rdb redis.UniversalClient) bool {
+	switch c := rdb.(type) {
+	case *redis.Client:
+		return !c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return !c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return !c.Options().ContextTimeoutEnabled
+	}
+	return false
 }
 
 // NewQuota returns another rate and burst on l's client, with l's options,
@@ -259,6 +283,11 @@ func (q *Quota) AllowN(ctx context.Context, key string, n int) (ratelimit.Decisi
 		err = fmt.Errorf("unexpected script reply %v", v)
 	}
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+			// The client reports the deadline it set on the connection as
+			// a network timeout: make it match the context's error too.
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
 		err = l.report(fmt.Errorf("redisrate: deciding for %q: %w", key, err))
 		return q.fallback(d, key, n), err
 	}

@@ -35,7 +35,7 @@ func TestFleetWideLimit(t *testing.T) {
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(2 * time.Second)
 	for range 4 {
-		l := redisrate.New(srv.client(t), 500, 20)
+		l := redisrate.New(srv.client(t), 500, 20, redisrate.Timeout(5*time.Second))
 		for range 8 {
 			wg.Go(func() {
 				for time.Now().Before(deadline) {
@@ -88,7 +88,7 @@ func TestFleetWideExact(t *testing.T) {
 func TestResultAndExpiry(t *testing.T) {
 	srv := startRedis(t)
 	c := srv.client(t)
-	l := redisrate.New(c, 10, 3, redisrate.Prefix("test:"))
+	l := redisrate.New(c, 10, 3, redisrate.Prefix("test:"), redisrate.Timeout(2*time.Second))
 	ctx := context.Background()
 	for i := range 3 {
 		res, err := l.AllowN(ctx, "k", 1)
@@ -182,7 +182,7 @@ func TestCallerContextBoundsTheCall(t *testing.T) {
 // real HTTP, with the same headers as the in-process one.
 func TestMiddleware(t *testing.T) {
 	srv := startRedis(t)
-	l := redisrate.New(srv.client(t), 1, 1)
+	l := redisrate.New(srv.client(t), 1, 1, redisrate.Timeout(2*time.Second))
 	h := ratelimit.Middleware(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	hs := httptest.NewServer(h)
 	defer hs.Close()
@@ -263,7 +263,7 @@ func TestRatesHoldWithinOnePercent(t *testing.T) {
 	ctx := context.Background()
 	for _, r := range []rate.Limit{700_000, 333_333, 1e6 / 7, 3, 0.7} {
 		const burst, n = 1000, 700
-		l := redisrate.New(c, r, burst, redisrate.Prefix(fmt.Sprintf("rate%v:", r)))
+		l := redisrate.New(c, r, burst, redisrate.Prefix(fmt.Sprintf("rate%v:", r)), redisrate.Timeout(2*time.Second))
 		d, err := l.AllowN(ctx, "k", n)
 		if err != nil || !d.Allowed {
 			t.Fatalf("%v/s: AllowN(%d) on a fresh key: %+v, %v", r, n, d, err)
@@ -279,7 +279,7 @@ func TestRatesHoldWithinOnePercent(t *testing.T) {
 }
 
 func TestNewRejectsBadQuotas(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer c.Close()
 	for name, f := range map[string]func(){
 		"rate 0":           func() { redisrate.New(c, 0, 1) },
@@ -309,7 +309,7 @@ func TestNewRejectsBadQuotas(t *testing.T) {
 // TestReset: a spent key is full again after Reset.
 func TestReset(t *testing.T) {
 	srv := startRedis(t)
-	l := redisrate.New(srv.client(t), rate.Every(time.Hour), 1)
+	l := redisrate.New(srv.client(t), rate.Every(time.Hour), 1, redisrate.Timeout(2*time.Second))
 	ctx := context.Background()
 	if ok, err := l.Allow(ctx, "k"); !ok || err != nil {
 		t.Fatalf("first event: %v, %v", ok, err)
@@ -333,7 +333,7 @@ func TestReset(t *testing.T) {
 // plan's burst.
 func TestQuotasPerPlan(t *testing.T) {
 	srv := startRedis(t)
-	l := redisrate.New(srv.client(t), rate.Every(time.Hour), 1)
+	l := redisrate.New(srv.client(t), rate.Every(time.Hour), 1, redisrate.Timeout(2*time.Second))
 	pro, err := l.NewQuota(rate.Every(time.Hour), 5)
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +378,7 @@ func TestMiddlewareRedisRestartEachPolicy(t *testing.T) {
 			}
 			var hooked atomic.Int64
 			l := redisrate.New(srv.client(t), rate.Every(time.Hour), 2, redisrate.Failure(tc.policy),
-				redisrate.Prefix(fmt.Sprintf("p%d:", tc.policy)), redisrate.Timeout(200*time.Millisecond))
+				redisrate.Prefix(fmt.Sprintf("p%d:", tc.policy)), redisrate.Timeout(time.Second))
 			h := ratelimit.Middleware(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
 				ratelimit.OnError(func(error) { hooked.Add(1) }),
 				ratelimit.KeyFunc(func(*http.Request) (string, error) { return "tok-SECRET", nil }))
@@ -427,5 +427,43 @@ func TestMiddlewareRedisRestartEachPolicy(t *testing.T) {
 				t.Fatalf("after Redis came back: %v, want [200 429] (burst 2, one spent)", codes)
 			}
 		})
+	}
+}
+
+// TestRedisSlowOrFullFollowsPolicy: a Redis that does not answer in time
+// (CLIENT PAUSE) or refuses writes (maxmemory reached) is a failure like a
+// dead one: the call returns within its Timeout with the error and the
+// policy's decision.
+func TestRedisSlowOrFullFollowsPolicy(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.client(t)
+	ctx := context.Background()
+	l := redisrate.New(srv.client(t), 1, 1, redisrate.Failure(redisrate.FailOpen), redisrate.Timeout(100*time.Millisecond))
+
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", "2000", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ok, err := l.Allow(ctx, "slow")
+	if took := time.Since(start); !ok || err == nil || took > time.Second {
+		t.Fatalf("with Redis paused: %v, %v after %v; want admitted (FailOpen) with an error within the timeout", ok, err, took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("with Redis paused: error %v, want one matching context.DeadlineExceeded", err)
+	}
+	if err := admin.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := admin.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	closed := redisrate.New(srv.client(t), 1, 1, redisrate.Failure(redisrate.FailClosed))
+	d, err := closed.AllowN(ctx, "full", 1)
+	if err == nil || d.Allowed || !strings.Contains(err.Error(), "OOM") {
+		t.Fatalf("with Redis full: %+v, %v; want refused (FailClosed) with the OOM error", d, err)
 	}
 }
