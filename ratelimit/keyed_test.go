@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -262,4 +263,28 @@ func TestKeyedKeepsRecentlyFullKeys(t *testing.T) {
 			t.Fatalf("Stats = %+v, want keys idle past the grace dropped", s)
 		}
 	})
+}
+
+// TestKeyedMaxKeysExactUnderContention: goroutines racing new keys into
+// every shard at once end with exactly MaxKeys keys tracked, every other
+// key evicted (all active), none lost from the counts.
+func TestKeyedMaxKeysExactUnderContention(t *testing.T) {
+	const maxKeys, workers, perWorker = 64, 8, 1000
+	k := ratelimit.NewKeyed[int](rate.Every(time.Hour), 1, ratelimit.MaxKeys(maxKeys))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				k.Allow(w*perWorker + i)
+				if i%16 == 0 {
+					runtime.Gosched()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s := k.Stats()
+	if s.Keys != maxKeys || s.Allowed != workers*perWorker || s.EvictedActive != workers*perWorker-maxKeys {
+		t.Fatalf("Stats = %+v, want exactly %d keys, %d allowed, %d active evictions", s, maxKeys, workers*perWorker, workers*perWorker-maxKeys)
+	}
 }
