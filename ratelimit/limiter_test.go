@@ -379,8 +379,8 @@ func TestSetLimitToAndFromZeroKeepsTokens(t *testing.T) {
 		if got := l2.Tokens(); got != 2 {
 			t.Fatalf("Tokens at rate 0 an hour after SetLimit(10/s -> 0) with 2 left = %d, want 2", got)
 		}
-		if !l2.Allow() || !l2.Allow() || l2.Allow() {
-			t.Fatal("rate 0 with 2 tokens left did not admit exactly 2")
+		if first, second, third := l2.Allow(), l2.Allow(), l2.Allow(); !first || !second || third {
+			t.Fatalf("rate 0 with 2 tokens left: Allow %v, %v, %v; want true, true, false", first, second, third)
 		}
 	})
 }

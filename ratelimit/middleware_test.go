@@ -132,9 +132,9 @@ func (f decidingLimiter) Check(context.Context, string) (ratelimit.Decision, err
 	return f.d, f.err
 }
 
-// secretErr quotes what must never reach a client: a key (an API token) and
+// errSecret quotes what must never reach a client: a key (an API token) and
 // an internal address.
-var secretErr = errors.New(`redisrate: deciding for "tok-SECRET": dial tcp 10.9.8.7:6379: connection refused`)
+var errSecret = errors.New(`redisrate: deciding for "tok-SECRET": dial tcp 10.9.8.7:6379: connection refused`)
 
 // TestMiddlewareHonoursPolicyDecision (issue 19, defect 1): the decision a
 // limiter returns with its error decides the request; the error goes to
@@ -152,13 +152,13 @@ func TestMiddlewareHonoursPolicyDecision(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var seen []error
-			h := ratelimit.Middleware(decidingLimiter{tc.d, secretErr}, okHandler, ratelimit.OnError(func(err error) { seen = append(seen, err) }))
+			h := ratelimit.Middleware(decidingLimiter{tc.d, errSecret}, okHandler, ratelimit.OnError(func(err error) { seen = append(seen, err) }))
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 			if rec.Code != tc.status || rec.Header().Get("Retry-After") != tc.retryAfter {
 				t.Fatalf("status %d, Retry-After %q; want %d, %q", rec.Code, rec.Header().Get("Retry-After"), tc.status, tc.retryAfter)
 			}
-			if len(seen) != 1 || !errors.Is(seen[0], secretErr) {
+			if len(seen) != 1 || !errors.Is(seen[0], errSecret) {
 				t.Fatalf("OnError saw %v, want the limiter's error once", seen)
 			}
 			if rec.Header().Get("RateLimit") != "" {
@@ -174,9 +174,9 @@ func TestMiddlewareKeepsErrorsOutOfBodies(t *testing.T) {
 	var seen int
 	hook := ratelimit.OnError(func(error) { seen++ })
 	for _, h := range []http.Handler{
-		ratelimit.Middleware(decidingLimiter{ratelimit.Decision{}, secretErr}, okHandler, hook),
+		ratelimit.Middleware(decidingLimiter{ratelimit.Decision{}, errSecret}, okHandler, hook),
 		ratelimit.Middleware(ratelimit.NewKeyed[string](1, 1), okHandler, hook,
-			ratelimit.KeyFunc(func(r *http.Request) (string, error) { return "", secretErr })),
+			ratelimit.KeyFunc(func(r *http.Request) (string, error) { return "", errSecret })),
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
