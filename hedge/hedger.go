@@ -19,7 +19,8 @@ import (
 // stays where it was; on a smooth spread (lognormal) it gains much less;
 // and p50 rises slightly, since every attempt runs on its own goroutine.
 //
-// A Hedger is safe for concurrent use; build one with [New].
+// A Hedger is safe for concurrent use. Build one with [New]: the zero value
+// has no policy and never hedges.
 type Hedger struct {
 	cfg config
 

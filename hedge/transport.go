@@ -96,20 +96,24 @@ func hedgeable(r *http.Request) bool {
 }
 
 // isUpgrade reports a request that asks to switch protocols: an Upgrade
-// header, or "upgrade" among the Connection header's tokens.
+// header, or "upgrade" among the Connection header's words. Words are split
+// at commas and spaces alike, so a malformed list errs on the side of not
+// hedging.
 func isUpgrade(h http.Header) bool {
 	if len(h["Upgrade"]) > 0 {
 		return true
 	}
 	for _, v := range h["Connection"] {
-		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+		for _, word := range strings.FieldsFunc(v, isListSeparator) {
+			if strings.EqualFold(word, "upgrade") {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+func isListSeparator(r rune) bool { return r == ',' || r == ' ' || r == '\t' }
 
 func hasBody(r *http.Request) bool { return r.Body != nil && r.Body != http.NoBody }
 
