@@ -100,6 +100,7 @@ type PanicError struct {
 	Stack []byte // the panicking goroutine's stack, from debug.Stack
 }
 
+// Error returns the panic value and the stack of the attempt that panicked.
 func (p *PanicError) Error() string {
 	return fmt.Sprintf("hedge: fn panicked: %v\n\n%s", p.Value, p.Stack)
 }

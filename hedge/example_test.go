@@ -171,3 +171,41 @@ func ExampleDoDiscard() {
 	// fast <nil>
 	// discarded: slow
 }
+
+func ExampleDelay() {
+	// Hedge any call still unanswered after 20ms: simple, but the delay does
+	// not follow the backend (see Percentile).
+	h := hedge.New(hedge.Delay(20 * time.Millisecond))
+	fmt.Println(h.Stats().Delay)
+	// Output: 20ms
+}
+
+func ExampleHedger_Stats() {
+	h := hedge.New(hedge.Delay(time.Millisecond))
+	hedge.Do(context.Background(), h, func(ctx context.Context) (int, error) {
+		if hedge.Attempt(ctx) == 0 {
+			<-ctx.Done() // stalls until the hedge has won
+			return 0, ctx.Err()
+		}
+		return 1, nil
+	})
+	st := h.Stats()
+	fmt.Println("calls:", st.Calls, "hedges:", st.Hedges, "won by a hedge:", st.HedgeWins)
+	// Output: calls: 1 hedges: 1 won by a hedge: 1
+}
+
+func ExampleResults() {
+	// A result that keeps reading from its attempt's context after the call
+	// (here the context itself; in practice a stream) needs KeepContext,
+	// and release once done with it.
+	h := hedge.New(hedge.Delay(time.Second))
+	stream, release, err := hedge.DoWith(context.Background(), h, func(ctx context.Context) (context.Context, error) {
+		return ctx, nil
+	}, hedge.Results[context.Context]{KeepContext: true})
+	fmt.Println("while reading:", stream.Err(), err)
+	release()
+	fmt.Println("after release:", stream.Err())
+	// Output:
+	// while reading: <nil> <nil>
+	// after release: context canceled
+}
