@@ -49,12 +49,14 @@ func MaxAttempts(n int) Option {
 	return optionFunc(func(c *config) { c.maxAttempts = n })
 }
 
-// Budget keeps extra attempts at or below fraction of calls: each call earns
-// fraction of a token, each hedge spends one, and at most budgetBurst
-// tokens are saved up, so over any run of calls hedges stay under
-// fraction x calls + budgetBurst. An exhausted budget only stops new
-// hedges; attempts already running are never cancelled for it. fraction
-// must be in (0, 1].
+// Budget keeps extra attempts at or below fraction of calls, whether a
+// hedge was started by the delay or by a failed attempt: each call earns
+// fraction of a token, each extra attempt spends one, and at most ten
+// tokens are saved up, so over any run of calls extra attempts stay under
+// fraction x calls + 10, however long the calls before it were fast. An
+// exhausted budget only stops new attempts; attempts already running are
+// never cancelled for it. Without Budget a Hedger uses DefaultBudget.
+// fraction must be in (0, 1].
 func Budget(fraction float64) Option {
 	if !(fraction > 0 && fraction <= 1) {
 		panic(fmt.Sprintf("hedge: Budget(%v): must be in (0, 1]", fraction))

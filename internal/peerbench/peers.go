@@ -112,6 +112,11 @@ func Hedge() benchutil.Suite {
 	})
 }
 
+// HedgePolicies is the Hedge suite's policies plus failsafe.
+func HedgePolicies() []suites.HedgePolicy {
+	return append(suites.HedgePolicies(), suites.HedgePolicy{Name: "failsafe", Wrap: failsafeHedge})
+}
+
 // failsafeHedge puts a fresh failsafe-go hedge policy around call: hedge at
 // the p95 of the last 1000 calls once 32 are recorded, one hedge at most,
 // within a 10% budget.

@@ -2,6 +2,7 @@ package peerbench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/breakeven-go/breakeven/internal/benchutil"
+	"github.com/breakeven-go/breakeven/internal/suites"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -32,6 +34,33 @@ func BenchmarkBytes(b *testing.B)     { benchutil.Bench(b, suite("Bytes")) }
 func BenchmarkPool(b *testing.B)      { benchutil.Bench(b, suite("Pool")) }
 func BenchmarkRateLimit(b *testing.B) { benchutil.Bench(b, suite("RateLimit")) }
 func BenchmarkKeyed(b *testing.B)     { benchutil.Bench(b, suite("Keyed")) }
+
+// BenchmarkHedgeExtra runs the Hedge suite's trials, failsafe included, and
+// reports both sides of the trade per policy: p99 call latency and the
+// extra attempts (percent of calls) it cost, side by side in one run.
+//
+//	go test -run '^$' -bench '^BenchmarkHedgeExtra$' -cpu 2 -count 6 -benchtime 1x | benchstat -col /impl -
+func BenchmarkHedgeExtra(b *testing.B) {
+	for _, x := range Hedge().Xs {
+		b.Run(fmt.Sprintf("slow%%=%d", x), func(b *testing.B) {
+			for _, p := range HedgePolicies() {
+				b.Run("impl="+p.Name, func(b *testing.B) {
+					var p99, extra float64
+					for range b.N {
+						o, err := suites.RunHedgeTrial(b.Context(), p.Wrap, x)
+						if err != nil {
+							b.Fatal(err)
+						}
+						p99 += o.P99Ms
+						extra += o.ExtraPct
+					}
+					b.ReportMetric(p99/float64(b.N), "p99-ms")
+					b.ReportMetric(extra/float64(b.N), "extra-%")
+				})
+			}
+		})
+	}
+}
 
 func suite(name string) benchutil.Suite {
 	for _, s := range All() {
