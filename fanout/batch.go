@@ -17,8 +17,8 @@ import (
 // With maxWait 0, items is read on the consumer's goroutine: Batch is a
 // plain loop. With maxWait > 0 a partial batch must be yielded while items
 // is blocked (a slow source), so one goroutine reads items; it reads at
-// most one batch ahead of the consumer (plus the item it holds), and it
-// ends when items does or the consumer stops. Stopping waits for it: if
+// most two batches ahead of the consumer (one ready, one filling, plus the
+// item it holds), and it ends when items does or the consumer stops. Stopping waits for it: if
 // items can block for long, make it watch ctx too.
 //
 // When ctx is cancelled the sequence ends; items read but not yet yielded
