@@ -31,3 +31,10 @@ func BenchmarkWork(b *testing.B) {
 }
 
 var workSink uint64
+
+// BenchmarkStream: fanout.Stream against a serial loop (the baseline), the
+// seed's channel pipeline written correctly, and fanout.Map over the same
+// items in a slice; one stream at a time.
+//
+//	go test -run '^$' -bench Stream -cpu 1,2 -count 6 ./fanout | benchstat -col /impl -
+func BenchmarkStream(b *testing.B) { benchutil.Bench(b, suites.Stream()) }
