@@ -25,6 +25,7 @@ type streamJob struct {
 const MicroIters = 700
 
 var streamJobs = []streamJob{
+	{"tiny10k", 10_000, 0, func(i int) uint64 { return Work(i, TinyIters) }},
 	{"cpu1us", 4000, 0, func(i int) uint64 { return Work(i, MicroIters) }},
 	{"cpu20us", 256, 0, func(i int) uint64 { return Work(i, CPUIters) }},
 	{"io1ms", 200, 100, func(i int) uint64 { time.Sleep(time.Millisecond); return uint64(i) }},
@@ -37,8 +38,9 @@ type StreamRun func(ctx context.Context, items iter.Seq[int], limit int, fn func
 
 // Stream compares fanout.Stream with a serial loop (the baseline), the
 // seed's channel pipeline written correctly (ChannelPipeline), and
-// fanout.Map over the same items held in a slice, on CPU items of about
-// 1 us and 20 us and on 1 ms sleeping ("I/O") items at Limit(100). One op
+// fanout.Map over the same items held in a slice, on tiny items (as in
+// Fanout), CPU items of about 1 us and 20 us and 1 ms sleeping ("I/O")
+// items at Limit(100). One op
 // is one whole stream, consumed in order; Bench runs one caller, so -cpu 2
 // asks how one stream uses two cores.
 func Stream() benchutil.Suite {
