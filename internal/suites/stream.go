@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"iter"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -58,7 +59,7 @@ func Stream() benchutil.Suite {
 		}{
 			{"serial", SerialStream},
 			{"channels", func(ctx context.Context, items iter.Seq[int], limit int, fn func(int) uint64, sink func(uint64)) {
-				ChannelPipeline(ctx, items, limit, limit, fn, sink)
+				ChannelPipeline(ctx, items, limit, limit, fn, sink) // buffers of limit: enough to keep workers busy
 			}},
 			{"fanout", FanoutStream},
 		} {
@@ -136,30 +137,34 @@ func FanoutStream(ctx context.Context, items iter.Seq[int], limit int, fn func(i
 	}
 }
 
+// numbered is an item or a result with its position in the stream.
+type numbered[V any] struct {
+	seq int
+	v   V
+}
+
 // ChannelPipeline is the seed's hand-written pipeline (appendix C) with its
 // bugs fixed: a producer goroutine feeds numbered items into a channel of
 // buffer slots, limit workers send numbered results into another, and the
 // consumer puts them back in order. Each stage closes its output when its
-// own inputs are done (one WaitGroup per stage), and a consumer that stops
-// early cancels ctx and drains nothing: every goroutine watches ctx. The
-// reorder map holds what arrives ahead of the next result, which the
-// buffers do not bound.
-func ChannelPipeline(ctx context.Context, items iter.Seq[int], limit, buffer int, fn func(int) uint64, sink func(uint64)) {
-	type numbered struct {
-		seq int
-		v   uint64
-	}
+// own inputs are done (one WaitGroup per stage), and every goroutine
+// watches ctx, so the pipeline always ends and leaves nothing behind. What
+// it still cannot do is bound its memory by less than its buffers (the
+// seed's "1M buffer for safety" holds a million results behind a slow
+// consumer), and the reorder map holds whatever arrives ahead of the next
+// result.
+func ChannelPipeline[R any](ctx context.Context, items iter.Seq[int], limit, buffer int, fn func(int) R, sink func(R)) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := make(chan numbered, buffer)
-	out := make(chan numbered, buffer)
+	in := make(chan numbered[int], buffer)
+	out := make(chan numbered[R], buffer)
 	var producer, workers sync.WaitGroup
 	producer.Go(func() {
 		defer close(in)
 		seq := 0
 		for i := range items {
 			select {
-			case in <- numbered{seq, uint64(i)}:
+			case in <- numbered[int]{seq, i}:
 			case <-ctx.Done():
 				return
 			}
@@ -170,7 +175,7 @@ func ChannelPipeline(ctx context.Context, items iter.Seq[int], limit, buffer int
 		workers.Go(func() {
 			for it := range in {
 				select {
-				case out <- numbered{it.seq, fn(int(it.v))}:
+				case out <- numbered[R]{it.seq, fn(it.v)}:
 				case <-ctx.Done():
 					return
 				}
@@ -187,7 +192,7 @@ func ChannelPipeline(ctx context.Context, items iter.Seq[int], limit, buffer int
 		}
 		producer.Wait()
 	}()
-	ahead := map[int]uint64{}
+	ahead := map[int]R{}
 	next := 0
 	for r := range out {
 		ahead[r.seq] = r.v
@@ -197,4 +202,60 @@ func ChannelPipeline(ctx context.Context, items iter.Seq[int], limit, buffer int
 			next++
 		}
 	}
+}
+
+// HeapPayload is the size of each result in StreamPeakHeap.
+const HeapPayload = 128
+
+// StreamPeakHeap streams n items through impl ("fanout": fanout.Stream;
+// "channels": ChannelPipeline with n-slot buffers, the seed's "buffer for
+// safety") at GOMAXPROCS workers, each result a fresh HeapPayload-byte
+// slice, to a consumer slower than the workers (about 1 us of CPU per
+// result). It returns the peak live heap above the start, sampled after a
+// GC every n/20 results.
+func StreamPeakHeap(impl string, n int) uint64 {
+	items := func(yield func(int) bool) {
+		for i := range n {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+	fn := func(i int) []byte {
+		b := make([]byte, HeapPayload)
+		b[0] = byte(i)
+		return b
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, uint64(0)
+	got := 0
+	var sum uint64
+	sink := func(b []byte) {
+		sum += Work(int(b[0]), MicroIters) // the slow consumer
+		if got++; got%(max(1, n/20)) == 0 {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > base {
+				peak = max(peak, ms.HeapAlloc-base)
+			}
+		}
+	}
+	procs := runtime.GOMAXPROCS(0)
+	switch impl {
+	case "fanout":
+		for r, err := range fanout.Stream(context.Background(), items, func(_ context.Context, i int) ([]byte, error) { return fn(i), nil }) {
+			if err != nil {
+				panic(err)
+			}
+			sink(r)
+		}
+	case "channels":
+		ChannelPipeline(context.Background(), items, procs, n, fn, sink)
+	default:
+		panic("suites: StreamPeakHeap: unknown impl " + impl)
+	}
+	streamSink.Store(sum)
+	return peak
 }
