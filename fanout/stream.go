@@ -54,7 +54,8 @@ var errGoexit = errors.New("fanout: fn called runtime.Goexit")
 // fn receives a context derived from ctx, cancelled when the stream ends.
 // [Limit] (default GOMAXPROCS) and [WithBudget] bound the calls in flight as
 // in [Map]; a Budget unit is held only while a chunk runs, so an idle or
-// slow stream does not sit on a shared budget. [Chunk] fixes the chunk size.
+// slow stream does not sit on a shared budget. [Chunk](n) hands out up to n
+// items at a time instead of the adaptive size.
 // [Meter] counts items in flight, held and yielded for a metrics page.
 //
 // Costs: with Limit(1) (and so with the default on one CPU) Stream is a

@@ -455,3 +455,23 @@ func TestStreamOptionsOnlyForStream(t *testing.T) {
 		}()
 	}
 }
+
+// TestStreamAllocsDoNotGrowWithItems: chunks are recycled, so a stream
+// allocates per stream (goroutines, channels, its window of chunks), not
+// per item.
+func TestStreamAllocsDoNotGrowWithItems(t *testing.T) {
+	allocs := func(n int) float64 {
+		src := (&countingSeq{n: n}).seq
+		return testing.AllocsPerRun(5, func() {
+			for _, err := range fanout.Stream(context.Background(), src, func(_ context.Context, i int) (int, error) { return i, nil }, fanout.Limit(4)) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+	small, large := allocs(1000), allocs(100_000)
+	if large > small+20 {
+		t.Fatalf("%.0f allocations for 1,000 items, %.0f for 100,000: some are per item", small, large)
+	}
+}
