@@ -149,6 +149,26 @@ func (m *StreamMeter) Stats() StreamStats {
 // streamLoop is Stream with Limit(1): a plain loop on the consumer's
 // goroutine.
 func streamLoop[T, R any](ctx context.Context, items iter.Seq[T], fn func(context.Context, T) (R, error), cfg config, m *StreamMeter, yield func(R, error) bool) {
+	// One deferred recover for the whole loop, not one per item: inFn says
+	// whether a panic came from fn (ours to wrap) or from the consumer's
+	// loop body or the source (theirs: passed on as it was).
+	inFn := false
+	defer func() {
+		if !inFn {
+			return
+		}
+		v := recover()
+		if m != nil {
+			m.inFlight.Add(-1)
+		}
+		if cfg.budget != nil {
+			cfg.budget.release()
+		}
+		if v == nil {
+			return // fn called runtime.Goexit on the consumer's goroutine: let it go on
+		}
+		panic(&PanicError{Value: v, Stack: debug.Stack()})
+	}()
 	var zero R
 	done := ctx.Done()
 	for item := range items {
@@ -167,7 +187,9 @@ func streamLoop[T, R any](ctx context.Context, items iter.Seq[T], fn func(contex
 		if m != nil {
 			m.inFlight.Add(1)
 		}
-		r, err := callOne(ctx, fn, item)
+		inFn = true
+		r, err := fn(ctx, item)
+		inFn = false
 		if cfg.budget != nil {
 			cfg.budget.release()
 		}
@@ -175,9 +197,6 @@ func streamLoop[T, R any](ctx context.Context, items iter.Seq[T], fn func(contex
 			m.inFlight.Add(-1)
 		}
 		if err != nil {
-			if pe, ok := err.(*PanicError); ok {
-				panic(pe)
-			}
 			if ctx.Err() != nil {
 				err = ctx.Err() // what fn made of the cancellation does not matter
 			}
@@ -191,16 +210,6 @@ func streamLoop[T, R any](ctx context.Context, items iter.Seq[T], fn func(contex
 			return
 		}
 	}
-}
-
-// callOne calls fn, turning a panic into a *PanicError.
-func callOne[T, R any](ctx context.Context, fn func(context.Context, T) (R, error), item T) (r R, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
-		}
-	}()
-	return fn(ctx, item)
 }
 
 // chunk is a run of consecutive items and their results.

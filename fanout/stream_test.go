@@ -291,17 +291,21 @@ func TestStreamContextCancelled(t *testing.T) {
 func TestStreamPanicPropagates(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
+			b := fanout.NewBudget(8)
 			pe := catchPanic(t, func() {
 				for range fanout.Stream(t.Context(), (&countingSeq{n: 5000}).seq, func(ctx context.Context, i int) (int, error) {
 					if i == 300 {
 						panic("bad item")
 					}
 					return i, nil
-				}, m.opts...) {
+				}, append(slices.Clone(m.opts), fanout.WithBudget(b))...) {
 				}
 			})
 			if pe.Value != "bad item" || !strings.Contains(string(pe.Stack), "stream_test.go") {
 				t.Fatalf("PanicError %v, stack lacks the test file", pe.Value)
+			}
+			if st := b.Stats(); st.InUse != 0 {
+				t.Fatalf("after the panic: %d budget units still held", st.InUse)
 			}
 			if m.name == "limit1" {
 				return // the source runs on the consumer's goroutine: its panic is the consumer's own
@@ -360,13 +364,17 @@ func TestStreamGoexit(t *testing.T) {
 // TestStreamConsumerPanics: a panic in the loop body is the consumer's own;
 // it passes through unchanged and the stream's goroutines end.
 func TestStreamConsumerPanics(t *testing.T) {
-	defer func() {
-		if r := recover(); r != "consumer" {
-			t.Fatalf("recovered %v", r)
-		}
-	}()
-	for range fanout.Stream(t.Context(), (&countingSeq{n: 1000}).seq, func(ctx context.Context, i int) (int, error) { return i, nil }, fanout.Limit(4)) {
-		panic("consumer")
+	for _, m := range streamModes {
+		func() {
+			defer func() {
+				if r := recover(); r != "consumer" {
+					t.Fatalf("%s: recovered %v", m.name, r)
+				}
+			}()
+			for range fanout.Stream(t.Context(), (&countingSeq{n: 1000}).seq, func(ctx context.Context, i int) (int, error) { return i, nil }, m.opts...) {
+				panic("consumer")
+			}
+		}()
 	}
 }
 
