@@ -483,3 +483,33 @@ func TestStreamAllocsDoNotGrowWithItems(t *testing.T) {
 		t.Fatalf("%.0f allocations for 1,000 items, %.0f for 100,000: some are per item", small, large)
 	}
 }
+
+// TestStreamUnorderedDoesNotWaitForSlowItems: with Unordered, a stuck item
+// holds back nothing: the others are yielded while it waits (in order
+// mode this consumer would wait forever; synctest would report it).
+func TestStreamUnorderedDoesNotWaitForSlowItems(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		got := 0
+		for r, err := range fanout.Stream(t.Context(), (&countingSeq{n: 200}).seq, func(ctx context.Context, i int) (int, error) {
+			if i == 0 {
+				<-release
+			}
+			time.Sleep(time.Millisecond)
+			return i, nil
+		}, fanout.Limit(4), fanout.Unordered()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got++; got == 100 {
+				close(release) // 100 results while item 0 was stuck
+			}
+			if r == 0 && got < 100 {
+				t.Fatalf("item 0 yielded as result %d, before it was released", got)
+			}
+		}
+		if got != 200 {
+			t.Fatalf("%d results, want 200", got)
+		}
+	})
+}
