@@ -37,19 +37,24 @@ var errGoexit = errors.New("fanout: fn called runtime.Goexit")
 // yields results as they complete instead.
 //
 // Nothing runs until the sequence is ranged over; each range runs the whole
-// stream again. items is read on a goroutine of Stream's, one item at a
-// time, never ahead of the window. The stream ends:
+// stream again. items is read one item at a time, never further ahead than
+// the window (plus the one item the reader holds while it waits for room),
+// on a goroutine of Stream's, or with Limit(1) on the consumer's. The
+// stream ends:
 //
 //   - when items ends and every result has been yielded;
 //   - when the consumer breaks out of the loop: Stream stops reading items,
 //     cancels the context of the calls in flight and returns only when every
 //     goroutine it started has ended (a source blocked in its own I/O is
 //     waited for: give it ctx too);
-//   - at the first error of fn, yielded once as (zero, err); results not yet
-//     yielded are dropped;
+//   - at the first error of fn (the first to happen, which in order mode
+//     need not be the earliest item's), yielded once as (zero, err);
+//     results not yet yielded are dropped;
 //   - when ctx is cancelled, with (zero, ctx.Err());
-//   - when fn panics (or items does): the panic is recovered, the stream
-//     stops, and the consumer's goroutine panics with a *[PanicError].
+//   - when fn panics (or items does, on Stream's reader goroutine): the
+//     panic is recovered, the stream stops, and the consumer's goroutine
+//     panics with a *[PanicError]. A panic in the loop body is the
+//     consumer's own and passes through unchanged.
 //
 // fn receives a context derived from ctx, cancelled when the stream ends.
 // [Limit] (default GOMAXPROCS) and [WithBudget] bound the calls in flight as
