@@ -478,9 +478,11 @@ func TestStreamAllocsDoNotGrowWithItems(t *testing.T) {
 			}
 		})
 	}
-	small, large := allocs(1000), allocs(100_000)
-	if large > small+20 {
-		t.Fatalf("%.0f allocations for 1,000 items, %.0f for 100,000: some are per item", small, large)
+	// Chunk sizes settle at different moments from run to run, so the
+	// counts differ a little; an allocation per item would add 90,000.
+	small, large := allocs(10_000), allocs(100_000)
+	if large > small+100 {
+		t.Fatalf("%.0f allocations for 10,000 items, %.0f for 100,000: some are per item", small, large)
 	}
 }
 
