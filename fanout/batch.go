@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"runtime/debug"
@@ -152,15 +153,29 @@ func (b *batcher[T]) run(ctx context.Context, items iter.Seq[T], maxWait time.Du
 
 // read moves items into batches until items ends or the consumer stops.
 func (b *batcher[T]) read(items iter.Seq[T]) {
+	returned := false
 	defer func() {
 		b.mu.Lock()
 		if v := recover(); v != nil {
 			b.panic = &PanicError{Value: v, Stack: debug.Stack()}
+		} else if !returned {
+			// items called runtime.Goexit: the batches would end short
+			// without a word.
+			b.panic = &PanicError{Value: errItemsGoexit, Stack: debug.Stack()}
 		}
-		b.ended = true // also when items called Goexit
+		b.ended = true
 		b.mu.Unlock()
 		b.signal()
 	}()
+	b.readAll(items)
+	returned = true
+}
+
+// errItemsGoexit is the value Batch and Stream panic with when the source
+// itself calls runtime.Goexit on their reader goroutine.
+var errItemsGoexit = errors.New("fanout: items called runtime.Goexit")
+
+func (b *batcher[T]) readAll(items iter.Seq[T]) {
 	for item := range items {
 		b.mu.Lock()
 		for len(b.cur) == b.size { // ready is taken: wait for the consumer

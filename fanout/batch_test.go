@@ -3,6 +3,7 @@ package fanout_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -199,5 +200,20 @@ func TestBatchBadArguments(t *testing.T) {
 			}()
 			fanout.Batch(t.Context(), (&countingSeq{}).seq, c.size, c.wait)
 		}()
+	}
+}
+
+// TestBatchSourceGoexit: a source that calls runtime.Goexit (t.FailNow in
+// a test's iterator) does not end the batches short without a word.
+func TestBatchSourceGoexit(t *testing.T) {
+	pe := catchPanic(t, func() {
+		for range fanout.Batch(t.Context(), func(yield func(int) bool) {
+			yield(1)
+			runtime.Goexit()
+		}, 10, time.Second) {
+		}
+	})
+	if err, _ := pe.Value.(error); err == nil || !strings.HasPrefix(err.Error(), "fanout: ") {
+		t.Fatalf("PanicError %v, want a fanout error", pe.Value)
 	}
 }

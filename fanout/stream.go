@@ -397,7 +397,7 @@ func (s *stream[T, R]) read(items iter.Seq[T]) {
 		if v := recover(); v != nil {
 			s.fail(&PanicError{Value: v, Stack: debug.Stack()})
 		} else if s.ctx.Err() == nil && !s.readAll() {
-			s.fail(errors.New("fanout: items called runtime.Goexit"))
+			s.fail(errItemsGoexit)
 		}
 	}()
 	var cur *chunk[T, R] // the chunk being filled, nil if none

@@ -343,9 +343,9 @@ func catchPanic(t *testing.T, f func()) (pe *fanout.PanicError) {
 	return nil
 }
 
-// TestStreamGoexit: fn calling runtime.Goexit on a worker ends the stream
-// with an error instead of leaving the consumer waiting for a result that
-// cannot come.
+// TestStreamGoexit: fn calling runtime.Goexit on a worker, or the source
+// on the reader, ends the stream with an error instead of leaving the
+// consumer waiting for a result that cannot come.
 func TestStreamGoexit(t *testing.T) {
 	var last error
 	for _, err := range fanout.Stream(t.Context(), (&countingSeq{n: 100}).seq, func(ctx context.Context, i int) (int, error) {
@@ -358,6 +358,16 @@ func TestStreamGoexit(t *testing.T) {
 	}
 	if last == nil || !strings.HasPrefix(last.Error(), "fanout: ") {
 		t.Fatalf("stream ended with %v, want a fanout error", last)
+	}
+	last = nil
+	for _, err := range fanout.Stream(t.Context(), func(yield func(int) bool) {
+		yield(1)
+		runtime.Goexit() // the source, on Stream's reader goroutine
+	}, func(ctx context.Context, i int) (int, error) { return i, nil }, fanout.Limit(4)) {
+		last = err
+	}
+	if last == nil || !strings.HasPrefix(last.Error(), "fanout: ") {
+		t.Fatalf("source Goexit: stream ended with %v, want a fanout error", last)
 	}
 }
 
