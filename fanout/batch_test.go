@@ -128,18 +128,20 @@ func TestBatchSlowConsumer(t *testing.T) {
 // TestBatchEarlyBreak: the consumer stops; the reader stops reading and has
 // ended when the loop does (goleak in TestMain).
 func TestBatchEarlyBreak(t *testing.T) {
-	for _, wait := range []time.Duration{0, time.Second} {
-		src := &countingSeq{n: 100_000}
-		n := 0
-		for range fanout.Batch(t.Context(), src.seq, 7, wait) {
-			if n++; n == 3 {
-				break
+	synctest.Test(t, func(t *testing.T) {
+		for _, wait := range []time.Duration{0, time.Second} {
+			src := &countingSeq{n: 100_000}
+			n := 0
+			for range fanout.Batch(t.Context(), src.seq, 7, wait) {
+				if n++; n == 3 {
+					break
+				}
+			}
+			if !src.returned.Load() || src.read.Load() > 3*7+2*7+1 {
+				t.Fatalf("maxWait %v: after break: source returned %v, read %d", wait, src.returned.Load(), src.read.Load())
 			}
 		}
-		if !src.returned.Load() || src.read.Load() > 3*7+2*7+1 {
-			t.Fatalf("maxWait %v: after break: source returned %v, read %d", wait, src.returned.Load(), src.read.Load())
-		}
-	}
+	})
 }
 
 // TestBatchContextCancelled: cancelling ctx ends the sequence, also while
@@ -173,16 +175,18 @@ func TestBatchContextCancelled(t *testing.T) {
 // TestBatchSourcePanics: a panic in items reaches the consumer as a
 // *PanicError.
 func TestBatchSourcePanics(t *testing.T) {
-	pe := catchPanic(t, func() {
-		for range fanout.Batch(t.Context(), func(yield func(int) bool) {
-			yield(1)
-			panic("bad source")
-		}, 10, time.Second) {
+	synctest.Test(t, func(t *testing.T) {
+		pe := catchPanic(t, func() {
+			for range fanout.Batch(t.Context(), func(yield func(int) bool) {
+				yield(1)
+				panic("bad source")
+			}, 10, time.Second) {
+			}
+		})
+		if pe.Value != "bad source" {
+			t.Fatalf("PanicError %v", pe.Value)
 		}
 	})
-	if pe.Value != "bad source" {
-		t.Fatalf("PanicError %v", pe.Value)
-	}
 }
 
 // TestBatchBadArguments: a size under 1 or a negative maxWait panics at
@@ -206,14 +210,16 @@ func TestBatchBadArguments(t *testing.T) {
 // TestBatchSourceGoexit: a source that calls runtime.Goexit (t.FailNow in
 // a test's iterator) does not end the batches short without a word.
 func TestBatchSourceGoexit(t *testing.T) {
-	pe := catchPanic(t, func() {
-		for range fanout.Batch(t.Context(), func(yield func(int) bool) {
-			yield(1)
-			runtime.Goexit()
-		}, 10, time.Second) {
+	synctest.Test(t, func(t *testing.T) {
+		pe := catchPanic(t, func() {
+			for range fanout.Batch(t.Context(), func(yield func(int) bool) {
+				yield(1)
+				runtime.Goexit()
+			}, 10, time.Second) {
+			}
+		})
+		if err, _ := pe.Value.(error); err == nil || !strings.HasPrefix(err.Error(), "fanout: ") {
+			t.Fatalf("PanicError %v, want a fanout error", pe.Value)
 		}
 	})
-	if err, _ := pe.Value.(error); err == nil || !strings.HasPrefix(err.Error(), "fanout: ") {
-		t.Fatalf("PanicError %v, want a fanout error", pe.Value)
-	}
 }

@@ -90,14 +90,16 @@ func TestStreamKeepsOrderUnderRandomDelays(t *testing.T) {
 func TestStreamKeepsOrderTinyItems(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			const n = 200_000
-			got := collect(t, fanout.Stream(t.Context(), (&countingSeq{n: n}).seq, func(ctx context.Context, i int) (int, error) {
-				if i%1013 == 0 {
-					runtime.Gosched()
-				}
-				return i * 3, nil
-			}, m.opts...))
-			checkResults(t, got, n, m.ordered)
+			synctest.Test(t, func(t *testing.T) {
+				const n = 200_000
+				got := collect(t, fanout.Stream(t.Context(), (&countingSeq{n: n}).seq, func(ctx context.Context, i int) (int, error) {
+					if i%1013 == 0 {
+						runtime.Gosched()
+					}
+					return i * 3, nil
+				}, m.opts...))
+				checkResults(t, got, n, m.ordered)
+			})
 		})
 	}
 }
@@ -122,18 +124,20 @@ func checkResults(t *testing.T, got []int, n int, ordered bool) {
 // processor and a fake-clock sleep; never more than Limit run at once, and
 // two streams sharing a Budget stay under it together.
 func TestStreamNeverExceedsLimit(t *testing.T) {
-	for _, limit := range []int{2, 5, 32} {
-		var m maxTracker
-		collect(t, fanout.Stream(t.Context(), (&countingSeq{n: 3000}).seq, func(ctx context.Context, i int) (int, error) {
-			m.enter()
-			defer m.exit()
-			runtime.Gosched()
-			return i, nil
-		}, fanout.Limit(limit)))
-		if got := m.max.Load(); got > int64(limit) {
-			t.Fatalf("Limit(%d): %d calls at once", limit, got)
+	synctest.Test(t, func(t *testing.T) {
+		for _, limit := range []int{2, 5, 32} {
+			var m maxTracker
+			collect(t, fanout.Stream(t.Context(), (&countingSeq{n: 3000}).seq, func(ctx context.Context, i int) (int, error) {
+				m.enter()
+				defer m.exit()
+				runtime.Gosched()
+				return i, nil
+			}, fanout.Limit(limit)))
+			if got := m.max.Load(); got > int64(limit) {
+				t.Fatalf("Limit(%d): %d calls at once", limit, got)
+			}
 		}
-	}
+	})
 	synctest.Test(t, func(t *testing.T) {
 		b := fanout.NewBudget(3)
 		var m maxTracker
@@ -213,33 +217,35 @@ func TestStreamFirstErrorEndsIt(t *testing.T) {
 	boom := errors.New("boom")
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			var errs int
-			var after int
-			seen := 0
-			for r, err := range fanout.Stream(t.Context(), (&countingSeq{n: 5000}).seq, func(ctx context.Context, i int) (int, error) {
-				if i == 777 {
-					return 0, boom
-				}
-				return i + 1, nil
-			}, m.opts...) {
-				if errs > 0 {
-					after++
-				}
-				if err != nil {
-					errs++
-					if !errors.Is(err, boom) || r != 0 {
-						t.Fatalf("got (%d, %v), want (0, boom)", r, err)
+			synctest.Test(t, func(t *testing.T) {
+				var errs int
+				var after int
+				seen := 0
+				for r, err := range fanout.Stream(t.Context(), (&countingSeq{n: 5000}).seq, func(ctx context.Context, i int) (int, error) {
+					if i == 777 {
+						return 0, boom
 					}
-					continue // keep looping: the stream must end by itself
+					return i + 1, nil
+				}, m.opts...) {
+					if errs > 0 {
+						after++
+					}
+					if err != nil {
+						errs++
+						if !errors.Is(err, boom) || r != 0 {
+							t.Fatalf("got (%d, %v), want (0, boom)", r, err)
+						}
+						continue // keep looping: the stream must end by itself
+					}
+					seen++
 				}
-				seen++
-			}
-			if errs != 1 || after != 0 {
-				t.Fatalf("%d errors, %d yields after the first", errs, after)
-			}
-			if m.ordered && seen > 777 {
-				t.Fatalf("ordered: %d results before the error at item 777", seen)
-			}
+				if errs != 1 || after != 0 {
+					t.Fatalf("%d errors, %d yields after the first", errs, after)
+				}
+				if m.ordered && seen > 777 {
+					t.Fatalf("ordered: %d results before the error at item 777", seen)
+				}
+			})
 		})
 	}
 }
@@ -291,41 +297,43 @@ func TestStreamContextCancelled(t *testing.T) {
 func TestStreamPanicPropagates(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			b := fanout.NewBudget(8)
-			pe := catchPanic(t, func() {
-				for range fanout.Stream(t.Context(), (&countingSeq{n: 5000}).seq, func(ctx context.Context, i int) (int, error) {
-					if i == 300 {
-						panic("bad item")
+			synctest.Test(t, func(t *testing.T) {
+				b := fanout.NewBudget(8)
+				pe := catchPanic(t, func() {
+					for range fanout.Stream(t.Context(), (&countingSeq{n: 5000}).seq, func(ctx context.Context, i int) (int, error) {
+						if i == 300 {
+							panic("bad item")
+						}
+						return i, nil
+					}, append(slices.Clone(m.opts), fanout.WithBudget(b))...) {
 					}
-					return i, nil
-				}, append(slices.Clone(m.opts), fanout.WithBudget(b))...) {
+				})
+				if pe.Value != "bad item" || !strings.Contains(string(pe.Stack), "stream_test.go") {
+					t.Fatalf("PanicError %v, stack lacks the test file", pe.Value)
+				}
+				if st := b.Stats(); st.InUse != 0 {
+					t.Fatalf("after the panic: %d budget units still held", st.InUse)
+				}
+				if m.name == "limit1" {
+					return // the source runs on the consumer's goroutine: its panic is the consumer's own
+				}
+				pe = catchPanic(t, func() {
+					for range fanout.Stream(t.Context(), func(yield func(int) bool) {
+						for i := range 100 {
+							if i == 50 {
+								panic("bad source")
+							}
+							if !yield(i) {
+								return
+							}
+						}
+					}, func(ctx context.Context, i int) (int, error) { return i, nil }, m.opts...) {
+					}
+				})
+				if pe.Value != "bad source" {
+					t.Fatalf("PanicError %v, want the source's", pe.Value)
 				}
 			})
-			if pe.Value != "bad item" || !strings.Contains(string(pe.Stack), "stream_test.go") {
-				t.Fatalf("PanicError %v, stack lacks the test file", pe.Value)
-			}
-			if st := b.Stats(); st.InUse != 0 {
-				t.Fatalf("after the panic: %d budget units still held", st.InUse)
-			}
-			if m.name == "limit1" {
-				return // the source runs on the consumer's goroutine: its panic is the consumer's own
-			}
-			pe = catchPanic(t, func() {
-				for range fanout.Stream(t.Context(), func(yield func(int) bool) {
-					for i := range 100 {
-						if i == 50 {
-							panic("bad source")
-						}
-						if !yield(i) {
-							return
-						}
-					}
-				}, func(ctx context.Context, i int) (int, error) { return i, nil }, m.opts...) {
-				}
-			})
-			if pe.Value != "bad source" {
-				t.Fatalf("PanicError %v, want the source's", pe.Value)
-			}
 		})
 	}
 }
@@ -347,45 +355,49 @@ func catchPanic(t *testing.T, f func()) (pe *fanout.PanicError) {
 // on the reader, ends the stream with an error instead of leaving the
 // consumer waiting for a result that cannot come.
 func TestStreamGoexit(t *testing.T) {
-	var last error
-	for _, err := range fanout.Stream(t.Context(), (&countingSeq{n: 100}).seq, func(ctx context.Context, i int) (int, error) {
-		if i == 10 {
-			runtime.Goexit()
+	synctest.Test(t, func(t *testing.T) {
+		var last error
+		for _, err := range fanout.Stream(t.Context(), (&countingSeq{n: 100}).seq, func(ctx context.Context, i int) (int, error) {
+			if i == 10 {
+				runtime.Goexit()
+			}
+			return i, nil
+		}, fanout.Limit(4)) {
+			last = err
 		}
-		return i, nil
-	}, fanout.Limit(4)) {
-		last = err
-	}
-	if last == nil || !strings.HasPrefix(last.Error(), "fanout: ") {
-		t.Fatalf("stream ended with %v, want a fanout error", last)
-	}
-	last = nil
-	for _, err := range fanout.Stream(t.Context(), func(yield func(int) bool) {
-		yield(1)
-		runtime.Goexit() // the source, on Stream's reader goroutine
-	}, func(ctx context.Context, i int) (int, error) { return i, nil }, fanout.Limit(4)) {
-		last = err
-	}
-	if last == nil || !strings.HasPrefix(last.Error(), "fanout: ") {
-		t.Fatalf("source Goexit: stream ended with %v, want a fanout error", last)
-	}
+		if last == nil || !strings.HasPrefix(last.Error(), "fanout: ") {
+			t.Fatalf("stream ended with %v, want a fanout error", last)
+		}
+		last = nil
+		for _, err := range fanout.Stream(t.Context(), func(yield func(int) bool) {
+			yield(1)
+			runtime.Goexit() // the source, on Stream's reader goroutine
+		}, func(ctx context.Context, i int) (int, error) { return i, nil }, fanout.Limit(4)) {
+			last = err
+		}
+		if last == nil || !strings.HasPrefix(last.Error(), "fanout: ") {
+			t.Fatalf("source Goexit: stream ended with %v, want a fanout error", last)
+		}
+	})
 }
 
 // TestStreamConsumerPanics: a panic in the loop body is the consumer's own;
 // it passes through unchanged and the stream's goroutines end.
 func TestStreamConsumerPanics(t *testing.T) {
-	for _, m := range streamModes {
-		func() {
-			defer func() {
-				if r := recover(); r != "consumer" {
-					t.Fatalf("%s: recovered %v", m.name, r)
+	synctest.Test(t, func(t *testing.T) {
+		for _, m := range streamModes {
+			func() {
+				defer func() {
+					if r := recover(); r != "consumer" {
+						t.Fatalf("%s: recovered %v", m.name, r)
+					}
+				}()
+				for range fanout.Stream(t.Context(), (&countingSeq{n: 1000}).seq, func(ctx context.Context, i int) (int, error) { return i, nil }, m.opts...) {
+					panic("consumer")
 				}
 			}()
-			for range fanout.Stream(t.Context(), (&countingSeq{n: 1000}).seq, func(ctx context.Context, i int) (int, error) { return i, nil }, m.opts...) {
-				panic("consumer")
-			}
-		}()
-	}
+		}
+	})
 }
 
 // TestStreamSlowSourceDoesNotHoldResults: with tiny items (chunks of many)
