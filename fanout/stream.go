@@ -11,14 +11,17 @@ import (
 )
 
 // Stream's bounds. Items travel in chunks: one item per chunk unless fn is
-// tiny, when a chunk holds as many items as take about chunkTime (at most
-// maxStreamChunk), so that handing a chunk from goroutine to goroutine
-// costs little per item. At most Limit + streamWindow chunks are read from
-// the source and not yet yielded: Limit running, the rest finished but held
-// behind a slower one (ordered) or waiting for the consumer.
+// quick, when a chunk holds as many items as take about streamChunkTime (at
+// most maxStreamChunk). A chunk costs a few goroutine hand-offs (reader to
+// worker to consumer), which park and wake goroutines, so chunks are longer
+// than Map's, whose workers take chunks from an atomic cursor without
+// parking. At most Limit + streamWindow chunks are read from the source and
+// not yet yielded: Limit running, the rest finished but held behind a
+// slower one (ordered) or waiting for the consumer.
 const (
-	streamWindow   = 2
-	maxStreamChunk = 256
+	streamWindow    = 2
+	streamChunkTime = 50 * time.Microsecond
+	maxStreamChunk  = 256
 )
 
 // errGoexit is what a Stream ends with when fn calls runtime.Goexit (as
@@ -28,8 +31,8 @@ var errGoexit = errors.New("fanout: fn called runtime.Goexit")
 // Stream calls fn for each item of items, at most Limit at a time, and yields
 // the results in the order of items. Memory stays bounded whatever the
 // length of items: at most Limit + 2 chunks of items are read from items and
-// not yet yielded, where a chunk is one item unless fn is tiny (then it is
-// as many items as take a few microseconds, at most 256).
+// not yet yielded, where a chunk is one item unless fn is quick (then it is
+// as many items as take some tens of microseconds, at most 256).
 //
 // Order has a price: a slow item holds back every result behind it, so while
 // it runs the other calls finish their chunks and wait, and the stream runs
@@ -415,6 +418,9 @@ func (s *stream[T, R]) read(items iter.Seq[T]) {
 			}
 			cur.seq, seq = seq, seq+1
 			size = s.chunkSize()
+			if cap(cur.items) < size {
+				cur.items = make([]T, 0, size) // once, not by doubling from one
+			}
 			s.mu.Lock()
 		}
 		cur.items = append(cur.items, item)
@@ -450,7 +456,7 @@ func (s *stream[T, R]) readAll() bool {
 }
 
 // chunkSize is how many items the next chunk takes: what runs in about
-// chunkTime at the last measured cost per item.
+// streamChunkTime at the last measured cost per item.
 func (s *stream[T, R]) chunkSize() int {
 	if s.cfg.chunk > 0 {
 		return s.cfg.chunk
@@ -459,7 +465,7 @@ func (s *stream[T, R]) chunkSize() int {
 	if p <= 0 {
 		return 1
 	}
-	return int(max(1, min(int64(chunkTime)/p, maxStreamChunk)))
+	return int(max(1, min(int64(streamChunkTime)/p, maxStreamChunk)))
 }
 
 // newChunk returns a free chunk, waiting for one if all window chunks are
