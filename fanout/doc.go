@@ -11,6 +11,11 @@
 // too small to pay for a second goroutine it runs as a plain loop on the
 // caller's goroutine, and when items are tiny it hands them out in chunks.
 //
+// For input that does not fit in a slice (a file, a cursor, any iter.Seq),
+// [Stream] does the same over an iterator with memory bounded by Limit, not
+// by the length of the input, and [Batch] groups a stream into slices by
+// size and age (for batched inserts).
+//
 // # When not to use it
 //
 // A plain loop is the right tool for a few items or cheap ones; fanout's

@@ -22,7 +22,7 @@ fi
 raw=$(mktemp -d)
 trap 'rm -rf "$raw"' EXIT
 echo "benchmarks.sh: cost suites (about 13 minutes on 2 cores)" >&2
-go test -run '^$' -bench '^Benchmark(Counter|Map|CowValue|CowMap|Fanout|Bytes|Pool|RateLimit|Keyed)$' \
+go test -run '^$' -bench '^Benchmark(Counter|Map|CowValue|CowMap|Fanout|Stream|Bytes|Pool|RateLimit|Keyed)$' \
 	-cpu 1,2 -count 6 -benchtime "${BENCHTIME:-300ms}" -timeout 2h . >"$raw/cost.txt"
 echo "benchmarks.sh: outcome suites (about 6 minutes)" >&2
 go test -run '^$' -bench '^Benchmark(Hedge|Shed)$' -cpu 1,2 -count 6 -benchtime 1x -timeout 1h . >"$raw/outcome.txt"

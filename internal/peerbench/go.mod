@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	github.com/destel/rill v0.8.0
 	github.com/failsafe-go/failsafe-go v0.9.8
 	github.com/puzpuzpuz/xsync/v4 v4.5.0
 	github.com/sourcegraph/conc v0.3.0

@@ -22,7 +22,7 @@ import (
 // are here too, so one run covers every comparison.
 func All() []benchutil.Suite {
 	return []benchutil.Suite{
-		Counter(), Map(), suites.CowValue(), CowMap(), Fanout(), Hedge(), Shed(),
+		Counter(), Map(), suites.CowValue(), CowMap(), Fanout(), Stream(), Hedge(), Shed(),
 		suites.Bytes(), suites.Pool(), suites.RateLimit(), suites.Keyed(),
 	}
 }

@@ -28,6 +28,7 @@ func BenchmarkMap(b *testing.B)       { benchutil.Bench(b, Map()) }
 func BenchmarkCowValue(b *testing.B)  { benchutil.Bench(b, suite("CowValue")) }
 func BenchmarkCowMap(b *testing.B)    { benchutil.Bench(b, CowMap()) }
 func BenchmarkFanout(b *testing.B)    { benchutil.Bench(b, Fanout()) }
+func BenchmarkStream(b *testing.B)    { benchutil.Bench(b, Stream()) }
 func BenchmarkHedge(b *testing.B)     { benchutil.Bench(b, Hedge()) }
 func BenchmarkShed(b *testing.B)      { benchutil.Bench(b, Shed()) }
 func BenchmarkBytes(b *testing.B)     { benchutil.Bench(b, suite("Bytes")) }
@@ -79,6 +80,7 @@ func TestEveryPeerIsCovered(t *testing.T) {
 		"Map":       {"xsync", "syncmap"},
 		"CowMap":    {"xsync", "syncmap"},
 		"Fanout":    {"conc", "errgroup"},
+		"Stream":    {"rill", "conc", "channels"},
 		"Hedge":     {"failsafe"},
 		"Shed":      {"failsafe"},
 		"Bytes":     {"syncpool"},

@@ -15,6 +15,7 @@ func All() []benchutil.Suite {
 		CowValue(),
 		CowMap(),
 		Fanout(),
+		Stream(),
 		Hedge(),
 		Shed(),
 		Bytes(),
