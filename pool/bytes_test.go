@@ -168,3 +168,86 @@ func liveHeap() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
 }
+
+// TestBytesZeroValueIsUsable: a zero Bytes works with the defaults, also
+// when its first use is concurrent.
+func TestBytesZeroValueIsUsable(t *testing.T) {
+	var b pool.Bytes
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				buf := b.Get(100)
+				if len(buf) != 100 || cap(buf) != 128 {
+					t.Errorf("zero Bytes: Get(100) len %d cap %d, want 100 and 128", len(buf), cap(buf))
+					return
+				}
+				b.Put(buf)
+			}
+		})
+	}
+	wg.Wait()
+	if s := b.Stats(); s.Gets != 800 || s.Outstanding != 0 || s.News > 8 {
+		t.Fatalf("zero Bytes Stats() = %+v, want 800 gets, reuse", s)
+	}
+	var fresh pool.Bytes
+	if s := fresh.Stats(); s != (pool.BytesStats{}) {
+		t.Fatalf("Stats of an unused zero Bytes = %+v", s)
+	}
+}
+
+// TestBytesSmallSizesUseTheSmallestClass: as the doc says, sizes up to the
+// smallest class come from it and are reused; a buffer whose capacity is
+// below it is dropped by Put.
+func TestBytesSmallSizesUseTheSmallestClass(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one slot: every Put is seen by the next Get
+	p := pool.NewBytes()
+	for _, n := range []int{0, 1, 3, 63, 64} {
+		b := p.Get(n)
+		if len(b) != n || cap(b) != 64 {
+			t.Fatalf("Get(%d): len %d cap %d, want cap 64 (the smallest class)", n, len(b), cap(b))
+		}
+		p.Put(b)
+	}
+	if s := p.Stats(); s.News != 1 || s.Drops != 0 {
+		t.Fatalf("Stats() = %+v: want one buffer of the smallest class, reused by every Get", s)
+	}
+	p.Put(make([]byte, 10))
+	if s := p.Stats(); s.Drops != 1 || s.Retained != 64 {
+		t.Fatalf("after Put of a 10-byte buffer, Stats() = %+v: want it dropped", s)
+	}
+}
+
+// TestBytesRetainedReachesMaxRetainedExactly: with one slot, MaxRetained
+// is split in two shares of 8 KiB; four 4 KiB buffers fill them exactly
+// (the bound is inclusive) and a fifth is dropped. An off-by-one either way
+// at exactly MaxRetained fails here.
+func TestBytesRetainedReachesMaxRetainedExactly(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const max = 16 << 10
+	p := pool.NewBytes(pool.MaxRetained(max))
+	for range 5 {
+		p.Put(make([]byte, 4<<10))
+	}
+	if s := p.Stats(); s.Retained != max || s.Drops != 1 {
+		t.Fatalf("Stats() = %+v, want Retained exactly %d and one drop", s, max)
+	}
+	p.Put(make([]byte, 64)) // even the smallest buffer is over the bound now
+	if s := p.Stats(); s.Retained != max || s.Drops != 2 {
+		t.Fatalf("Stats() = %+v, want Retained still %d and two drops", s, max)
+	}
+}
+
+// TestBytesGetAfterGCStillHits: pooled buffers survive garbage collections.
+func TestBytesGetAfterGCStillHits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.NewBytes()
+	b := p.Get(4096)
+	b[0] = 42
+	p.Put(b)
+	runtime.GC()
+	runtime.GC()
+	if got := p.Get(4096); &got[0] != &b[0] || p.Stats().News != 1 {
+		t.Fatalf("Get after two GCs allocated (News %d), want the pooled buffer", p.Stats().News)
+	}
+}
