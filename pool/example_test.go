@@ -149,3 +149,13 @@ func ExampleMaxCost() {
 	fmt.Println(buffers.Stats().IdleCost <= 1<<20)
 	// Output: true
 }
+
+func ExamplePool_Stats() {
+	p := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) })
+	b := p.Get() // nothing idle yet: built by newFn
+	p.Put(b)
+	_ = p.Get() // handed out and never put back
+	s := p.Stats()
+	fmt.Println(s.Gets, s.Puts, s.Outstanding)
+	// Output: 2 1 1
+}
