@@ -42,7 +42,6 @@ type Bytes struct {
 	ready    atomic.Bool // the fields below are set (NewBytes, or lazily by init)
 	initMu   sync.Mutex
 	minShift int // class c holds buffers of capacity >= 1<<(minShift+c)
-	classes  int
 	minSize  int
 	maxSize  int
 	slots    []bytesSlot
@@ -110,7 +109,6 @@ func (b *Bytes) setup(cfg bytesConfig) {
 	n := slotCount()
 	b.minShift = bits.TrailingZeros(uint(cfg.minSize))
 	b.minSize, b.maxSize = cfg.minSize, cfg.maxSize
-	b.classes = bits.TrailingZeros(uint(cfg.maxSize)) - b.minShift + 1
 	b.slots = make([]bytesSlot, n)
 	local := cfg.maxRetained / int64(2*n)
 	for i := range b.slots {
