@@ -132,9 +132,39 @@ func slotCount() int {
 // Get returns an idle object, or newFn() if none is left. It does not
 // allocate when it finds one.
 func (p *Pool[T]) Get() T {
-	if x, ok := p.getLocal(); ok {
+	if pin.Owned {
+		// Fast path: pop from this P's own slot, no lock (see pin.Owned).
+		if i := pin.Index(); i < len(p.slots) {
+			s := &p.slots[i]
+			s.gets++
+			x, ok := s.pop(p.cost != nil)
+			pin.Unpin()
+			if ok {
+				return x
+			}
+			return p.getShared()
+		}
+		pin.Unpin()
+		p.shared.mu.Lock()
+		p.shared.gets++ // a P beyond the slots uses the shared tier only
+		p.shared.mu.Unlock()
+		return p.getShared()
+	}
+	i := pin.Index()
+	pin.Unpin()
+	s := &p.slots[i&(len(p.slots)-1)]
+	s.mu.Lock()
+	s.gets++
+	x, ok := s.pop(p.cost != nil)
+	s.mu.Unlock()
+	if ok {
 		return x
 	}
+	return p.getShared()
+}
+
+// getShared pops from the shared tier, or builds a new object.
+func (p *Pool[T]) getShared() T {
 	p.shared.mu.Lock()
 	x, ok := p.shared.pop(p.cost != nil)
 	if !ok {
@@ -145,61 +175,6 @@ func (p *Pool[T]) Get() T {
 		return x
 	}
 	return p.newFn()
-}
-
-// getLocal pops from the caller's P's slot (see Bytes.Get).
-func (p *Pool[T]) getLocal() (T, bool) {
-	costed := p.cost != nil
-	i := pin.Index()
-	if pin.Owned {
-		if i < len(p.slots) {
-			s := &p.slots[i]
-			s.gets++
-			x, ok := s.pop(costed)
-			pin.Unpin()
-			return x, ok
-		}
-		pin.Unpin()
-		p.shared.mu.Lock()
-		p.shared.gets++
-		p.shared.mu.Unlock()
-		var zero T
-		return zero, false
-	}
-	pin.Unpin()
-	s := &p.slots[i&(len(p.slots)-1)]
-	s.mu.Lock()
-	s.gets++
-	x, ok := s.pop(costed)
-	s.mu.Unlock()
-	return x, ok
-}
-
-// putLocal offers x, of cost c, to the caller's P's slot.
-func (p *Pool[T]) putLocal(x T, c int64) bool {
-	costed := p.cost != nil
-	i := pin.Index()
-	if pin.Owned {
-		if i < len(p.slots) {
-			s := &p.slots[i]
-			s.puts++
-			kept := s.push(x, costed, c)
-			pin.Unpin()
-			return kept
-		}
-		pin.Unpin()
-		p.shared.mu.Lock()
-		p.shared.puts++
-		p.shared.mu.Unlock()
-		return false
-	}
-	pin.Unpin()
-	s := &p.slots[i&(len(p.slots)-1)]
-	s.mu.Lock()
-	s.puts++
-	kept := s.push(x, costed, c)
-	s.mu.Unlock()
-	return kept
 }
 
 func (t *poolTier[T]) pop(costed bool) (T, bool) {
@@ -253,13 +228,44 @@ func (p *Pool[T]) Put(x T) {
 	if p.reset != nil {
 		p.reset(x)
 	}
+	costed := p.cost != nil
 	var c int64
-	if p.cost != nil {
+	if costed {
 		c = p.cost(x)
 	}
-	if p.putLocal(x, c) {
+	if pin.Owned {
+		// Fast path: push onto this P's own slot, no lock (see pin.Owned).
+		if i := pin.Index(); i < len(p.slots) {
+			s := &p.slots[i]
+			s.puts++
+			kept := s.push(x, costed, c)
+			pin.Unpin()
+			if !kept {
+				p.putShared(x, c)
+			}
+			return
+		}
+		pin.Unpin()
+		p.shared.mu.Lock()
+		p.shared.puts++ // a P beyond the slots uses the shared tier only
+		p.shared.mu.Unlock()
+		p.putShared(x, c)
 		return
 	}
+	i := pin.Index()
+	pin.Unpin()
+	s := &p.slots[i&(len(p.slots)-1)]
+	s.mu.Lock()
+	s.puts++
+	kept := s.push(x, costed, c)
+	s.mu.Unlock()
+	if !kept {
+		p.putShared(x, c)
+	}
+}
+
+// putShared offers x, of cost c, to the shared tier, dropping it if full.
+func (p *Pool[T]) putShared(x T, c int64) {
 	p.shared.mu.Lock()
 	kept := p.shared.push(x, p.cost != nil, c)
 	if !kept {
