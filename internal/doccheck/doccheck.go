@@ -67,14 +67,34 @@ func Module(root string) ([]Missing, error) {
 	return out, err
 }
 
-// dir checks the package in one directory.
+// dir checks the package in one directory. Every non-test .go file counts,
+// whatever its build tags: each variant of a name needs its doc.
 func dir(path, rel string) ([]Missing, error) {
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, path, func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ParseComments)
+	entries, err := os.ReadDir(path)
 	if err != nil {
 		return nil, err
+	}
+	type pkgFiles struct {
+		Name  string
+		Files map[string]*ast.File
+	}
+	pkgs := map[string]*pkgFiles{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(path, name), nil, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		pk := pkgs[f.Name.Name]
+		if pk == nil {
+			pk = &pkgFiles{Name: f.Name.Name, Files: map[string]*ast.File{}}
+			pkgs[f.Name.Name] = pk
+		}
+		pk.Files[name] = f
 	}
 	var out []Missing
 	for _, pkg := range pkgs {
