@@ -118,26 +118,30 @@ func TestBytesBoundsRetainedMemory(t *testing.T) {
 func TestBytesSurvivesGOMAXPROCSGrowth(t *testing.T) {
 	orig := runtime.GOMAXPROCS(1)
 	t.Cleanup(func() { runtime.GOMAXPROCS(orig) })
-	p := pool.NewBytes()
-	runtime.GOMAXPROCS(8)
-	var wg sync.WaitGroup
-	for g := range 16 {
-		wg.Go(func() {
-			for range 500 {
-				b := p.Get(100)
-				b[0] = byte(g)
-				runtime.Gosched()
-				if b[0] != byte(g) {
-					t.Error("buffer shared between goroutines")
-					return
+	p := pool.NewBytes() // one slot
+	// First 2 Ps, so P 1 (the first id past the slots) surely runs some
+	// of the goroutines, then 8.
+	for _, procs := range []int{2, 8} {
+		runtime.GOMAXPROCS(procs)
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Go(func() {
+				for range 500 {
+					b := p.Get(100)
+					b[0] = byte(g)
+					runtime.Gosched()
+					if b[0] != byte(g) {
+						t.Error("buffer shared between goroutines")
+						return
+					}
+					p.Put(b)
 				}
-				p.Put(b)
-			}
-		})
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
-	if s := p.Stats(); s.Gets != 16*500 || s.Puts != 16*500 || s.Outstanding != 0 {
-		t.Fatalf("Stats() = %+v, want 8000 gets and puts", s)
+	if s := p.Stats(); s.Gets != 2*16*500 || s.Puts != 2*16*500 || s.Outstanding != 0 {
+		t.Fatalf("Stats() = %+v, want 16000 gets and puts", s)
 	}
 }
 
@@ -235,6 +239,23 @@ func TestBytesRetainedReachesMaxRetainedExactly(t *testing.T) {
 	p.Put(make([]byte, 64)) // even the smallest buffer is over the bound now
 	if s := p.Stats(); s.Retained != max || s.Drops != 2 {
 		t.Fatalf("Stats() = %+v, want Retained still %d and two drops", s, max)
+	}
+}
+
+// TestBytesLargestClassIsPooled: a buffer of exactly the largest class
+// size is pooled, not allocated each time as sizes above it are.
+func TestBytesLargestClassIsPooled(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.NewBytes(pool.SizeRange(64, 64<<10))
+	for range 3 {
+		p.Put(p.Get(64 << 10))
+	}
+	if s := p.Stats(); s.News != 1 || s.Drops != 0 {
+		t.Fatalf("Stats() = %+v, want the 64 KiB buffer reused", s)
+	}
+	p.Put(p.Get(64<<10 + 1))
+	if s := p.Stats(); s.News != 2 || s.Drops != 1 {
+		t.Fatalf("Stats() = %+v, want a buffer above the largest class allocated and dropped", s)
 	}
 }
 
