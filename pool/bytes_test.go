@@ -254,8 +254,8 @@ func TestBytesLargestClassIsPooled(t *testing.T) {
 		t.Fatalf("Stats() = %+v, want the 64 KiB buffer reused", s)
 	}
 	p.Put(p.Get(64<<10 + 1))
-	if s := p.Stats(); s.News != 2 || s.Drops != 1 {
-		t.Fatalf("Stats() = %+v, want a buffer above the largest class allocated and dropped", s)
+	if s := p.Stats(); s.Gets != 4 || s.Puts != 4 || s.News != 2 || s.Drops != 1 {
+		t.Fatalf("Stats() = %+v, want a buffer above the largest class counted, allocated and dropped", s)
 	}
 }
 
