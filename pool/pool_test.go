@@ -259,3 +259,35 @@ func TestPoolOptionsRejectBadValues(t *testing.T) {
 		}()
 	}
 }
+
+// TestPoolSurvivesGOMAXPROCSGrowth: Ps beyond the slots made at New use
+// the shared tier, and nothing is lost or shared.
+func TestPoolSurvivesGOMAXPROCSGrowth(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.New(func() *stampedObj { return new(stampedObj) }) // one slot
+	for _, procs := range []int{2, 8} { // 2 first: P 1, the first past the slots, surely runs
+		runtime.GOMAXPROCS(procs)
+		if shares(p) {
+			t.Fatalf("GOMAXPROCS %d: one object handed to two goroutines", procs)
+		}
+	}
+	if s := p.Stats(); s.Gets != 2*8*2000 || s.Puts != s.Gets || s.Outstanding != 0 {
+		t.Fatalf("Stats() = %+v, want every Get and Put counted", s)
+	}
+}
+
+// TestOptionsAcceptTheirLimits: the smallest and largest values each
+// option allows are accepted (the rejections are in the tests above).
+func TestOptionsAcceptTheirLimits(t *testing.T) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("a valid option panicked: %v", r)
+		}
+	}()
+	pool.New(func() int { return 0 }, pool.MaxIdle(1), pool.Cost(func(int) int64 { return 1 }), pool.MaxCost(1))
+	for _, o := range []pool.BytesOption{
+		pool.MaxRetained(1), pool.SizeRange(1, 1), pool.SizeRange(64, 64), pool.SizeRange(1<<30, 1<<30),
+	} {
+		pool.NewBytes(o)
+	}
+}
