@@ -265,7 +265,8 @@ func TestPoolOptionsRejectBadValues(t *testing.T) {
 func TestPoolSurvivesGOMAXPROCSGrowth(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	p := pool.New(func() *stampedObj { return new(stampedObj) }) // one slot
-	for _, procs := range []int{2, 8} {                          // 2 first: P 1, the first past the slots, surely runs
+	// 2 first: P 1, the first P past the slots, surely runs some of it.
+	for _, procs := range []int{2, 8} {
 		runtime.GOMAXPROCS(procs)
 		if shares(p) {
 			t.Fatalf("GOMAXPROCS %d: one object handed to two goroutines", procs)
