@@ -140,8 +140,21 @@ func TestBytesSurvivesGOMAXPROCSGrowth(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	if s := p.Stats(); s.Gets != 2*16*500 || s.Puts != 2*16*500 || s.Outstanding != 0 {
-		t.Fatalf("Stats() = %+v, want 16000 gets and puts", s)
+	// Then Puts and Gets in bursts, without yielding, from 16 goroutines
+	// on 2 Ps, so some surely run whole on P 1.
+	runtime.GOMAXPROCS(2)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 2000 {
+				p.Put(make([]byte, 64))
+				p.Get(64)
+			}
+		})
+	}
+	wg.Wait()
+	if s := p.Stats(); s.Gets != 2*16*500+16*2000 || s.Puts != s.Gets {
+		t.Fatalf("Stats() = %+v, want every Get and Put counted", s)
 	}
 }
 

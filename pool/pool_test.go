@@ -272,7 +272,20 @@ func TestPoolSurvivesGOMAXPROCSGrowth(t *testing.T) {
 			t.Fatalf("GOMAXPROCS %d: one object handed to two goroutines", procs)
 		}
 	}
-	if s := p.Stats(); s.Gets != 2*8*2000 || s.Puts != s.Gets || s.Outstanding != 0 {
+	// Then Puts and Gets in bursts, without yielding, from 16 goroutines
+	// on 2 Ps, so some surely run whole on P 1.
+	runtime.GOMAXPROCS(2)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 2000 {
+				p.Put(new(stampedObj))
+				p.Get()
+			}
+		})
+	}
+	wg.Wait()
+	if s := p.Stats(); s.Gets != 2*8*2000+16*2000 || s.Puts != s.Gets {
 		t.Fatalf("Stats() = %+v, want every Get and Put counted", s)
 	}
 }
