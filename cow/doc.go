@@ -10,10 +10,11 @@
 //
 // # When not to use it
 //
-// Every write copies. [Map.Store] on a 1k-entry map costs microseconds and
-// allocates the whole map again; on 100k entries, milliseconds. When writes
-// are frequent or the map is large, a map under a sync.RWMutex (or
-// shard.Map) is the better choice; the numbers in [Map]'s doc comment and
-// `go run github.com/breakeven-go/breakeven/cmd/breakeven -run COW` show where
+// Every write copies. [Map.Store] allocates and fills the whole map again,
+// so its cost grows with the map: small for config-sized maps, large for
+// maps of a hundred thousand entries. When writes are frequent or the map
+// is large, a map under a sync.RWMutex (or
+// shard.Map) is the better choice; [Map]'s doc comment and
+// `go run github.com/breakeven-go/breakeven/cmd/breakeven -run Cow` show where
 // copying stops paying on your hardware.
 package cow

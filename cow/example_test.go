@@ -110,3 +110,67 @@ func ExampleMap_Snapshot() {
 	fmt.Println(snap.Len(), m.Len())
 	// Output: 1 2
 }
+
+func ExampleValue() {
+	var hits cow.Value[int] // the zero value is ready to use and holds 0
+	fmt.Println(hits.Load())
+	hits.Update(func(n int) int { return n + 1 })
+	fmt.Println(hits.Load(), hits.Version())
+	// Output:
+	// 0
+	// 1 2
+}
+
+func ExampleValue_CompareAndSwap() {
+	type config struct{ Workers int }
+	cfg := cow.NewValue(&config{Workers: 4})
+	// Read, compute without holding anything, publish only if nobody
+	// published in between; otherwise read again and retry.
+	for {
+		old := cfg.Load()
+		next := &config{Workers: old.Workers * 2}
+		if cfg.CompareAndSwap(old, next) {
+			break
+		}
+	}
+	fmt.Println(cfg.Load().Workers)
+	// Output: 8
+}
+
+func ExampleMap() {
+	var flags cow.Map[string, bool] // the zero value is ready to use and empty
+	flags.Store("dark-mode", true)
+	on, _ := flags.Load("dark-mode")
+	fmt.Println(on, flags.Len())
+	// Output: true 1
+}
+
+func ExampleMap_Changed() {
+	routes := cow.NewMap(map[string]string{"/": "home"})
+	changed := routes.Changed()
+	routes.Store("/about", "about")
+	<-changed // closed by the Store
+	fmt.Println(routes.Len())
+	// Output: 2
+}
+
+func ExampleMap_Watch() {
+	routes := cow.NewMap(map[string]string{"/": "home"})
+	ctx, cancel := context.WithCancel(context.Background())
+	applied := make(chan int)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for snap := range routes.Watch(ctx) { // ends when ctx is cancelled
+			applied <- snap.Len() // rebuild a router from snap here
+		}
+	}()
+	fmt.Println(<-applied) // the current version comes first
+	routes.Store("/about", "about")
+	fmt.Println(<-applied)
+	cancel()
+	<-done
+	// Output:
+	// 1
+	// 2
+}

@@ -1,6 +1,7 @@
 package cow
 
 import (
+	"context"
 	"iter"
 	"maps"
 	"sync"
@@ -12,31 +13,41 @@ import (
 // every CPU proceed in parallel. Store, Delete and Apply copy the whole map,
 // edit the copy and publish it; Apply batches many edits into one copy.
 //
-// Measured with this repository's suite (BenchmarkCowMap, 2-core x86-64 VM,
-// -count 6), as ratios to a map under a sync.RWMutex at 2 goroutines:
+// Where it wins and where it loses (BenchmarkCowMap, against a map under a
+// sync.RWMutex and sync.Map):
 //
-//   - Load with no writer costs 0.034x (16 keys), 0.047x (1k) and 0.18x
-//     (100k); alone, 0.44x to 0.76x. sync.Map reads cost 2x to 3x cow.Map's.
-//   - With one goroutine also writing once a millisecond, reads still cost
-//     0.07x at 16 and 1k keys, but 2.1x at 100k keys, where every write
-//     copies 100k entries.
-//   - Writing once a microsecond, copying wins only at 16 keys (0.57x); at
-//     1k keys reads cost 6.8x and at 100k 206x.
-//   - Store itself costs 17x at 16 keys (0.6 us), 570x at 1k (21 us) and
-//     23,000x at 100k (1.7 ms), allocating the whole map each time.
+//   - With no writer, or rare writes, Load costs a small fraction of the
+//     RWMutex map's at every size once several goroutines read, and less
+//     than sync.Map's reads.
+//   - With a writer once a millisecond, small and config-sized maps still
+//     win by a wide margin; at a hundred thousand keys every write copies
+//     them all, and reads lose to the lock.
+//   - Writing once a microsecond, copying pays only for a handful of keys.
+//   - Store itself costs a full copy of the map and allocates it each time:
+//     far more than a locked write, growing with the size.
 //
 // So the breakeven is write rate x size: for config-sized maps (hundreds of
-// entries, changed a few times a second) cow.Map wins by 20x; past about
-// a thousand copied entries per millisecond, use a lock.
+// entries, changed a few times a second) cow.Map wins; once thousands of
+// entries are copied every millisecond, use a lock.
 //
-// The zero Map is not usable; build one with [NewMap]. A Map is safe for
-// concurrent use and must not be copied after first use.
+// Changes can be awaited without polling, as on a [Value]: [Map.Changed]
+// returns a channel closed by the next publish, and [Map.Watch] yields a
+// snapshot after each one.
+//
+// The zero value is ready to use and empty. A Map is safe for concurrent
+// use and must not be copied after first use.
 type Map[K comparable, V any] struct {
 	_   noCopy
-	cur atomic.Pointer[map[K]V] // never mutated once published
-	mu  sync.Mutex              // serializes writers
+	cur atomic.Pointer[mapVersion[K, V]] // never mutated once published
+	mu  sync.Mutex                       // serializes writers
 
 	copies atomic.Uint64
+}
+
+// mapVersion is one published map with the channel its successor closes.
+type mapVersion[K comparable, V any] struct {
+	m       map[K]V
+	changed chan struct{} // closed when the next version is published
 }
 
 // NewMap returns a Map holding a copy of init (which may be nil); later
@@ -47,14 +58,32 @@ func NewMap[K comparable, V any](init map[K]V) *Map[K, V] {
 	if c == nil {
 		c = map[K]V{}
 	}
-	m.cur.Store(&c)
+	m.cur.Store(&mapVersion[K, V]{m: c, changed: make(chan struct{})})
 	return m
+}
+
+// load returns the current map; nil (empty) for a zero Map never written.
+func (m *Map[K, V]) load() map[K]V {
+	if c := m.cur.Load(); c != nil {
+		return c.m
+	}
+	return nil
+}
+
+// current returns the current version, first installing an empty one in a
+// zero Map.
+func (m *Map[K, V]) current() *mapVersion[K, V] {
+	if c := m.cur.Load(); c != nil {
+		return c
+	}
+	m.cur.CompareAndSwap(nil, &mapVersion[K, V]{m: map[K]V{}, changed: make(chan struct{})})
+	return m.cur.Load()
 }
 
 // Load returns k's value and whether k is present. It never blocks and does
 // not allocate.
 func (m *Map[K, V]) Load(k K) (V, bool) {
-	v, ok := (*m.cur.Load())[k]
+	v, ok := m.load()[k]
 	return v, ok
 }
 
@@ -78,14 +107,23 @@ func (m *Map[K, V]) Delete(k K) {
 func (m *Map[K, V]) Apply(fn func(c map[K]V)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c := maps.Clone(*m.cur.Load())
+	c := maps.Clone(m.current().m)
 	fn(c)
 	m.copies.Add(1)
-	m.cur.Store(&c)
+	m.publishLocked(c)
+}
+
+// publishLocked makes c the current map and wakes Changed's waiters.
+func (m *Map[K, V]) publishLocked(c map[K]V) {
+	old := m.current()
+	m.cur.Store(&mapVersion[K, V]{m: c, changed: make(chan struct{})})
+	// Close after the store: a waiter woken by the close always finds the
+	// new version (or a later one) in cur.
+	close(old.changed)
 }
 
 // Len returns the number of keys in the current version.
-func (m *Map[K, V]) Len() int { return len(*m.cur.Load()) }
+func (m *Map[K, V]) Len() int { return len(m.load()) }
 
 // All returns an iterator over one version of the map: a consistent
 // snapshot, unaffected by writes made during the loop.
@@ -94,7 +132,7 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] { return m.Snapshot().All() }
 // Snapshot returns a read-only view of the current version. It costs
 // nothing (no copy) and stays valid and unchanged however the Map changes
 // afterwards.
-func (m *Map[K, V]) Snapshot() Snapshot[K, V] { return Snapshot[K, V]{m: *m.cur.Load()} }
+func (m *Map[K, V]) Snapshot() Snapshot[K, V] { return Snapshot[K, V]{m: m.load()} }
 
 // Reset replaces the whole map with a copy of next in one step, for epoch
 // rotation of caches: readers move from the old version to the new one
@@ -107,9 +145,38 @@ func (m *Map[K, V]) Reset(next map[K]V) (old Snapshot[K, V]) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	old = Snapshot[K, V]{m: *m.cur.Load()}
-	m.cur.Store(&c)
+	old = Snapshot[K, V]{m: m.current().m}
+	m.publishLocked(c)
 	return old
+}
+
+// Changed returns a channel that is closed when a version newer than the
+// current one is published (by Store, a Delete that deleted, Apply or
+// Reset), to use in a select beside other events. A writer never blocks
+// on a slow reader: closing tells every waiter at once.
+func (m *Map[K, V]) Changed() <-chan struct{} { return m.current().changed }
+
+// Watch returns an iterator over the map's versions: it yields a snapshot
+// of the current version at once, then of the latest version after each
+// publish, until ctx is done or the loop stops. Publishes made while the
+// loop body runs are coalesced into one yield of the newest version, so a
+// slow watcher never delays writers and always ends up with the final
+// version. Watch starts no goroutine; it blocks the ranging goroutine
+// between versions.
+func (m *Map[K, V]) Watch(ctx context.Context) iter.Seq[Snapshot[K, V]] {
+	return func(yield func(Snapshot[K, V]) bool) {
+		for {
+			cur := m.current()
+			if ctx.Err() != nil || !yield(Snapshot[K, V]{m: cur.m}) {
+				return
+			}
+			select {
+			case <-cur.changed:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 }
 
 // MapStats is a snapshot of a Map's size and write history.

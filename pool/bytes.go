@@ -13,41 +13,48 @@ import (
 // most MaxRetained bytes of capacity alive, however many buffers come back
 // and across garbage collections.
 //
-// Get(n) returns a slice of length n from the class that fits n; Put files a
-// buffer under the largest class its capacity covers, without allocating.
-// Buffers smaller than the smallest class or larger than the largest are
-// not pooled: Get allocates them exactly and Put drops them, so one huge
-// request cannot pin its buffer in the pool (golang/go#23199).
+// Get(n) returns a slice of length n from the smallest class that holds n:
+// sizes at or below the smallest class (64 bytes by default, including 0)
+// come from the smallest class, so Get(3) returns a buffer of capacity 64.
+// Put files a buffer under the largest class its capacity covers, without
+// allocating. Sizes above the largest class are not pooled: Get allocates
+// them exactly and Put drops them, so one huge request cannot pin its
+// buffer in the pool (golang/go#23199). Put also drops buffers whose
+// capacity is below the smallest class, which no class can serve.
 //
 // Memory is bounded in two tiers. Each P keeps up to MaxRetained/(2 x
 // slots) bytes in its own slot (slots: GOMAXPROCS rounded up to a power of
 // two), which serves the common case of a goroutine putting back what it
-// got, on one CPU, under an uncontended lock. What does not fit there goes
-// to a shared tier of the other half, where large buffers and buffers moving
-// between CPUs meet. A Put over both shares drops the buffer.
+// got, on one CPU, without a lock. What does not fit there goes to a shared
+// tier of the other half, where large buffers and buffers moving between
+// CPUs meet. A Put over both shares drops the buffer.
 //
-// Measured with this repository's suites on a 2-core x86-64 VM (-count 6,
-// benchstat): a Get/Put cycle costs 1.36x a sync.Pool of *[]byte (alone and
-// at 2 procs, 13 ns and 7 ns), and 0.03x (4 KiB) to 0.0002x (1 MiB) of
-// allocating with make. After a burst of 64 buffers of 1 MiB put back,
-// 8.1 MiB stay live under MaxRetained(8 MiB); a sync.Pool keeps 64 MiB
-// (BenchmarkBytesBurst).
+// Cost: a Get/Put cycle costs a little more than a sync.Pool of *[]byte,
+// the price of the bound and of size classes, and far less than allocating
+// with make from a few KiB up. Unlike sync.Pool, it keeps no more than
+// MaxRetained after a burst (BenchmarkBytesBurst measures both).
 //
 // Buffers from Get are not zeroed: a reused buffer holds what its last user
-// wrote. The zero Bytes is not usable; build one with [NewBytes]. A Bytes is
-// safe for concurrent use and must not be copied after first use.
+// wrote. The zero value is ready to use, with the defaults of [NewBytes]. A
+// Bytes is safe for concurrent use and must not be copied after first use.
 type Bytes struct {
-	_          noCopy
-	minShift   int // class c holds buffers of capacity >= 1<<(minShift+c)
-	classes    int
-	maxSize    int
-	localShare int64 // bytes each slot may keep
-	slots      []bytesSlot
-	shared     bytesTier
+	_        noCopy
+	ready    atomic.Bool // the fields below are set (NewBytes, or lazily by init)
+	initMu   sync.Mutex
+	minShift int // class c holds buffers of capacity >= 1<<(minShift+c)
+	minSize  int
+	maxSize  int
+	slots    []bytesSlot
+	shared   bytesTier
 }
 
-// maxClasses bounds the size classes: 1 byte to 1 GiB is 31 of them.
-const maxClasses = 31
+// maxClasses bounds the size classes: 1 byte to 1 GiB is 31 of them; the
+// array has 32 so that a class index masked with classMask needs no bounds
+// check on the hot path.
+const (
+	maxClasses = 32
+	classMask  = maxClasses - 1
+)
 
 // bytesTier is one set of free lists with the bytes it retains and its
 // counters. A P's slot is written either by its own P while pinned (when
@@ -70,49 +77,102 @@ type bytesSlot struct {
 
 const bytesSlotPad = (pad - (8+maxClasses*24+8+8+32)%pad) % pad
 
+// Default bounds of NewBytes and of the zero Bytes.
+const (
+	defaultMaxRetained = 32 << 20
+	defaultMinSize     = 64
+	defaultMaxSize     = 4 << 20
+)
+
 // NewBytes returns an empty Bytes pool. Defaults: MaxRetained 32 MiB, size
 // classes from 64 bytes to 4 MiB.
 func NewBytes(opts ...BytesOption) *Bytes {
-	cfg := bytesConfig{maxRetained: 32 << 20, minSize: 64, maxSize: 4 << 20}
+	cfg := bytesConfig{maxRetained: defaultMaxRetained, minSize: defaultMinSize, maxSize: defaultMaxSize}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
-	n := slotCount()
-	b := &Bytes{
-		minShift: bits.TrailingZeros(uint(cfg.minSize)),
-		maxSize:  cfg.maxSize,
-		slots:    make([]bytesSlot, n),
-	}
-	b.classes = bits.TrailingZeros(uint(cfg.maxSize)) - b.minShift + 1
-	b.localShare = cfg.maxRetained / int64(2*n)
-	for i := range b.slots {
-		b.slots[i].share = b.localShare
-	}
-	b.shared.share = cfg.maxRetained - b.localShare*int64(n)
+	b := new(Bytes)
+	b.setup(cfg)
 	return b
+}
+
+// init sets up a zero Bytes with the defaults, once.
+func (b *Bytes) init() {
+	b.initMu.Lock()
+	defer b.initMu.Unlock()
+	if !b.ready.Load() {
+		b.setup(bytesConfig{maxRetained: defaultMaxRetained, minSize: defaultMinSize, maxSize: defaultMaxSize})
+	}
+}
+
+func (b *Bytes) setup(cfg bytesConfig) {
+	n := slotCount()
+	b.minShift = bits.TrailingZeros(uint(cfg.minSize))
+	b.minSize, b.maxSize = cfg.minSize, cfg.maxSize
+	b.slots = make([]bytesSlot, n)
+	local := cfg.maxRetained / int64(2*n)
+	for i := range b.slots {
+		b.slots[i].share = local
+	}
+	b.shared.share = cfg.maxRetained - local*int64(n)
+	b.ready.Store(true) // publishes the fields above to every later Load
 }
 
 // Get returns a slice of length n and capacity at least n: a pooled buffer
 // of n's size class if one is free (without allocating), else a new one
 // with the class's capacity. Get panics if n is negative, as make does.
 func (b *Bytes) Get(n int) []byte {
+	if !b.ready.Load() {
+		b.init()
+	}
+	if uint(n) > uint(b.maxSize) { // also n < 0
+		return b.getHuge(n)
+	}
+	// The class of n: 0 up to the smallest size, then one per doubling.
+	c := bits.Len(uint(max(n, 1)-1)>>b.minShift) & classMask
+	if pin.Owned {
+		// Fast path: pop from this P's own slot, no lock (see pin.Owned).
+		if i := pin.Index(); i < len(b.slots) {
+			s := &b.slots[i]
+			s.gets++
+			if l := s.free[c]; len(l) > 0 {
+				buf := l[len(l)-1]
+				l[len(l)-1] = nil // drop the reference the spare capacity would keep
+				s.free[c] = l[:len(l)-1]
+				s.retained -= int64(cap(buf))
+				pin.Unpin()
+				return buf[:n]
+			}
+			pin.Unpin()
+			return b.getShared(n, c)
+		}
+		pin.Unpin()
+		b.shared.mu.Lock()
+		b.shared.gets++ // a P beyond the slots uses the shared tier only
+		b.shared.mu.Unlock()
+		return b.getShared(n, c)
+	}
+	if buf, ok := b.getLocked(c); ok {
+		return buf[:n]
+	}
+	return b.getShared(n, c)
+}
+
+// getHuge serves a size above the largest class (or panics on a negative
+// one): allocated exactly, never pooled.
+func (b *Bytes) getHuge(n int) []byte {
 	if n < 0 {
 		panic(fmt.Sprintf("pool: Bytes.Get(%d): negative length", n))
 	}
-	if n > b.maxSize {
-		b.shared.mu.Lock()
-		b.shared.gets++
-		b.shared.news++
-		b.shared.mu.Unlock()
-		return make([]byte, n)
-	}
-	c := 0
-	if n > 1<<b.minShift {
-		c = bits.Len(uint(n-1)) - b.minShift
-	}
-	if buf, ok := b.getLocal(c); ok {
-		return buf[:n]
-	}
+	b.shared.mu.Lock()
+	b.shared.gets++
+	b.shared.news++
+	b.shared.mu.Unlock()
+	return make([]byte, n)
+}
+
+// getShared pops a class-c buffer from the shared tier, or allocates one.
+func (b *Bytes) getShared(n, c int) []byte {
 	b.shared.mu.Lock()
 	buf, ok := b.shared.pop(c)
 	if !ok {
@@ -125,26 +185,10 @@ func (b *Bytes) Get(n int) []byte {
 	return make([]byte, n, 1<<(b.minShift+c))
 }
 
-// getLocal pops a class-c buffer from the caller's P's slot. It counts the
-// Get there, or on the shared tier for a P beyond the slots (GOMAXPROCS
-// grew after NewBytes), which then uses the shared tier only: with owned
-// slots, another P must never touch a slot.
-func (b *Bytes) getLocal(c int) ([]byte, bool) {
+// getLocked pops from the slot of the caller's P (or goroutine hash) under
+// the slot's lock: race and portable builds, where slots are not owned.
+func (b *Bytes) getLocked(c int) ([]byte, bool) {
 	i := pin.Index()
-	if pin.Owned {
-		if i < len(b.slots) {
-			s := &b.slots[i]
-			s.gets++
-			buf, ok := s.pop(c)
-			pin.Unpin()
-			return buf, ok
-		}
-		pin.Unpin()
-		b.shared.mu.Lock()
-		b.shared.gets++
-		b.shared.mu.Unlock()
-		return nil, false
-	}
 	pin.Unpin()
 	s := &b.slots[i&(len(b.slots)-1)]
 	s.mu.Lock()
@@ -154,24 +198,10 @@ func (b *Bytes) getLocal(c int) ([]byte, bool) {
 	return buf, ok
 }
 
-// putLocal offers buf to the caller's P's slot, counting the Put there (or
-// on the shared tier, as getLocal), and reports whether the slot kept it.
-func (b *Bytes) putLocal(c int, buf []byte) bool {
+// putLocked offers buf to the caller's slot under its lock (see getLocked)
+// and reports whether the slot kept it.
+func (b *Bytes) putLocked(c int, buf []byte) bool {
 	i := pin.Index()
-	if pin.Owned {
-		if i < len(b.slots) {
-			s := &b.slots[i]
-			s.puts++
-			kept := s.push(c, buf)
-			pin.Unpin()
-			return kept
-		}
-		pin.Unpin()
-		b.shared.mu.Lock()
-		b.shared.puts++
-		b.shared.mu.Unlock()
-		return false
-	}
 	pin.Unpin()
 	s := &b.slots[i&(len(b.slots)-1)]
 	s.mu.Lock()
@@ -182,23 +212,24 @@ func (b *Bytes) putLocal(c int, buf []byte) bool {
 }
 
 func (t *bytesTier) pop(c int) ([]byte, bool) {
-	l := t.free[c]
+	l := t.free[c&classMask]
 	if len(l) == 0 {
 		return nil, false
 	}
 	buf := l[len(l)-1]
 	l[len(l)-1] = nil // drop the reference the spare capacity would keep
-	t.free[c] = l[:len(l)-1]
+	t.free[c&classMask] = l[:len(l)-1]
 	t.retained -= int64(cap(buf))
 	return buf, true
 }
 
-// push keeps buf if the tier's share has room for it.
+// push keeps buf if the tier's share has room for it: retained never
+// exceeds share.
 func (t *bytesTier) push(c int, buf []byte) bool {
 	if t.retained+int64(cap(buf)) > t.share {
 		return false
 	}
-	t.free[c] = append(t.free[c], buf[:0])
+	t.free[c&classMask] = append(t.free[c&classMask], buf[:0])
 	t.retained += int64(cap(buf))
 	return true
 }
@@ -207,25 +238,60 @@ func (t *bytesTier) push(c int, buf []byte) bool {
 // afterwards. Buffers outside the size classes, and buffers over the
 // MaxRetained bound, are dropped. Put(nil) does nothing.
 func (b *Bytes) Put(buf []byte) {
-	if buf == nil {
-		return
+	if !b.ready.Load() {
+		b.init()
 	}
 	size := cap(buf)
-	if size < 1<<b.minShift || size > b.maxSize {
+	if uint(size-b.minSize) > uint(b.maxSize-b.minSize) { // outside [minSize, maxSize]
+		b.putOdd(buf)
+		return
+	}
+	c := (bits.Len(uint(size)) - 1 - b.minShift) & classMask // the largest class size covers
+	if pin.Owned {
+		// Fast path: push onto this P's own slot, no lock (see pin.Owned).
+		if i := pin.Index(); i < len(b.slots) {
+			s := &b.slots[i]
+			s.puts++
+			if s.retained+int64(size) <= s.share {
+				s.free[c] = append(s.free[c], buf[:0])
+				s.retained += int64(size)
+				pin.Unpin()
+				return
+			}
+			pin.Unpin()
+			b.putShared(c, buf)
+			return
+		}
+		pin.Unpin()
 		b.shared.mu.Lock()
-		b.shared.puts++
-		b.shared.drops++
+		b.shared.puts++ // a P beyond the slots uses the shared tier only
 		b.shared.mu.Unlock()
+		b.putShared(c, buf)
 		return
 	}
-	c := bits.Len(uint(size)) - 1 - b.minShift // the largest class size covers
-	if b.putLocal(c, buf) {
+	if b.putLocked(c, buf) {
 		return
 	}
+	b.putShared(c, buf)
+}
+
+// putShared offers buf to the shared tier, dropping it if that is full.
+func (b *Bytes) putShared(c int, buf []byte) {
 	b.shared.mu.Lock()
 	if !b.shared.push(c, buf) {
 		b.shared.drops++
 	}
+	b.shared.mu.Unlock()
+}
+
+// putOdd drops a buffer outside the size classes (nil: nothing to count).
+func (b *Bytes) putOdd(buf []byte) {
+	if buf == nil {
+		return
+	}
+	b.shared.mu.Lock()
+	b.shared.puts++
+	b.shared.drops++
 	b.shared.mu.Unlock()
 }
 
@@ -243,6 +309,9 @@ type BytesStats struct {
 
 // Stats returns the pool's counters, summed over its slots and shared tier.
 func (b *Bytes) Stats() BytesStats {
+	if !b.ready.Load() {
+		b.init()
+	}
 	var st BytesStats
 	add := func(t *bytesTier) {
 		st.Gets += atomic.LoadUint64(&t.gets)

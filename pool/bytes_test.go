@@ -118,26 +118,43 @@ func TestBytesBoundsRetainedMemory(t *testing.T) {
 func TestBytesSurvivesGOMAXPROCSGrowth(t *testing.T) {
 	orig := runtime.GOMAXPROCS(1)
 	t.Cleanup(func() { runtime.GOMAXPROCS(orig) })
-	p := pool.NewBytes()
-	runtime.GOMAXPROCS(8)
-	var wg sync.WaitGroup
-	for g := range 16 {
-		wg.Go(func() {
-			for range 500 {
-				b := p.Get(100)
-				b[0] = byte(g)
-				runtime.Gosched()
-				if b[0] != byte(g) {
-					t.Error("buffer shared between goroutines")
-					return
+	p := pool.NewBytes() // one slot
+	// First 2 Ps, so P 1 (the first id past the slots) surely runs some
+	// of the goroutines, then 8.
+	for _, procs := range []int{2, 8} {
+		runtime.GOMAXPROCS(procs)
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Go(func() {
+				for range 500 {
+					b := p.Get(100)
+					b[0] = byte(g)
+					runtime.Gosched()
+					if b[0] != byte(g) {
+						t.Error("buffer shared between goroutines")
+						return
+					}
+					p.Put(b)
 				}
-				p.Put(b)
+			})
+		}
+		wg.Wait()
+	}
+	// Then Puts and Gets in bursts, without yielding, from 16 goroutines
+	// on 2 Ps, so some surely run whole on P 1.
+	runtime.GOMAXPROCS(2)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 2000 {
+				p.Put(make([]byte, 64))
+				p.Get(64)
 			}
 		})
 	}
 	wg.Wait()
-	if s := p.Stats(); s.Gets != 16*500 || s.Puts != 16*500 || s.Outstanding != 0 {
-		t.Fatalf("Stats() = %+v, want 8000 gets and puts", s)
+	if s := p.Stats(); s.Gets != 2*16*500+16*2000 || s.Puts != s.Gets {
+		t.Fatalf("Stats() = %+v, want every Get and Put counted", s)
 	}
 }
 
@@ -167,4 +184,104 @@ func liveHeap() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// TestBytesZeroValueIsUsable: a zero Bytes works with the defaults, also
+// when its first use is concurrent.
+func TestBytesZeroValueIsUsable(t *testing.T) {
+	var b pool.Bytes
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				buf := b.Get(100)
+				if len(buf) != 100 || cap(buf) != 128 {
+					t.Errorf("zero Bytes: Get(100) len %d cap %d, want 100 and 128", len(buf), cap(buf))
+					return
+				}
+				b.Put(buf)
+			}
+		})
+	}
+	wg.Wait()
+	if s := b.Stats(); s.Gets != 800 || s.Outstanding != 0 || s.News > 8 {
+		t.Fatalf("zero Bytes Stats() = %+v, want 800 gets, reuse", s)
+	}
+	var fresh pool.Bytes
+	if s := fresh.Stats(); s != (pool.BytesStats{}) {
+		t.Fatalf("Stats of an unused zero Bytes = %+v", s)
+	}
+}
+
+// TestBytesSmallSizesUseTheSmallestClass: as the doc says, sizes up to the
+// smallest class come from it and are reused; a buffer whose capacity is
+// below it is dropped by Put.
+func TestBytesSmallSizesUseTheSmallestClass(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one slot: every Put is seen by the next Get
+	p := pool.NewBytes()
+	for _, n := range []int{0, 1, 3, 63, 64} {
+		b := p.Get(n)
+		if len(b) != n || cap(b) != 64 {
+			t.Fatalf("Get(%d): len %d cap %d, want cap 64 (the smallest class)", n, len(b), cap(b))
+		}
+		p.Put(b)
+	}
+	if s := p.Stats(); s.News != 1 || s.Drops != 0 {
+		t.Fatalf("Stats() = %+v: want one buffer of the smallest class, reused by every Get", s)
+	}
+	p.Put(make([]byte, 10))
+	if s := p.Stats(); s.Drops != 1 || s.Retained != 64 {
+		t.Fatalf("after Put of a 10-byte buffer, Stats() = %+v: want it dropped", s)
+	}
+}
+
+// TestBytesRetainedReachesMaxRetainedExactly: with one slot, MaxRetained
+// is split in two shares of 8 KiB; four 4 KiB buffers fill them exactly
+// (the bound is inclusive) and a fifth is dropped. An off-by-one either way
+// at exactly MaxRetained fails here.
+func TestBytesRetainedReachesMaxRetainedExactly(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const max = 16 << 10
+	p := pool.NewBytes(pool.MaxRetained(max))
+	for range 5 {
+		p.Put(make([]byte, 4<<10))
+	}
+	if s := p.Stats(); s.Retained != max || s.Drops != 1 {
+		t.Fatalf("Stats() = %+v, want Retained exactly %d and one drop", s, max)
+	}
+	p.Put(make([]byte, 64)) // even the smallest buffer is over the bound now
+	if s := p.Stats(); s.Retained != max || s.Drops != 2 {
+		t.Fatalf("Stats() = %+v, want Retained still %d and two drops", s, max)
+	}
+}
+
+// TestBytesLargestClassIsPooled: a buffer of exactly the largest class
+// size is pooled, not allocated each time as sizes above it are.
+func TestBytesLargestClassIsPooled(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.NewBytes(pool.SizeRange(64, 64<<10))
+	for range 3 {
+		p.Put(p.Get(64 << 10))
+	}
+	if s := p.Stats(); s.News != 1 || s.Drops != 0 {
+		t.Fatalf("Stats() = %+v, want the 64 KiB buffer reused", s)
+	}
+	p.Put(p.Get(64<<10 + 1))
+	if s := p.Stats(); s.Gets != 4 || s.Puts != 4 || s.News != 2 || s.Drops != 1 {
+		t.Fatalf("Stats() = %+v, want a buffer above the largest class counted, allocated and dropped", s)
+	}
+}
+
+// TestBytesGetAfterGCStillHits: pooled buffers survive garbage collections.
+func TestBytesGetAfterGCStillHits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.NewBytes()
+	b := p.Get(4096)
+	b[0] = 42
+	p.Put(b)
+	runtime.GC()
+	runtime.GC()
+	if got := p.Get(4096); &got[0] != &b[0] || p.Stats().News != 1 {
+		t.Fatalf("Get after two GCs allocated (News %d), want the pooled buffer", p.Stats().News)
+	}
 }

@@ -5,9 +5,10 @@
 // collection, and its victim cache keeps it one collection longer, with no
 // limit: the reference text's case study pooled 256 KB buffers, gained 8%
 // throughput and paid 40% more RSS. The pools here keep at most a
-// configured amount ([MaxRetained] for [Bytes], [MaxIdle] for [Pool]),
-// across garbage collections, drop what is over it, and count gets, misses
-// and drops so you can see whether the pool pays at all.
+// configured amount ([MaxRetained] for [Bytes]; [MaxIdle], and [MaxCost]
+// with [Cost], for [Pool]), across garbage collections, drop what is over
+// it (handing it to [OnDrop], which closes what must be closed), and count
+// gets, misses and drops so you can see whether the pool pays at all.
 //
 // # When not to pool
 //

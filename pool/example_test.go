@@ -98,3 +98,64 @@ func ExampleReset() {
 	fmt.Printf("%q\n", p.Get().String()) // never the previous user's data
 	// Output: ""
 }
+
+func ExampleBytes() {
+	var bufs pool.Bytes // the zero value is ready to use, with NewBytes' defaults
+	b := bufs.Get(10)
+	fmt.Println(len(b), cap(b)) // sizes up to 64 bytes come from the 64-byte class
+	bufs.Put(b)
+	fmt.Println(cap(bufs.Get(50)))
+	// Output:
+	// 10 64
+	// 64
+}
+
+// file stands for a resource that must be closed when the pool drops it.
+type file struct{ name string }
+
+func (f *file) Close() { fmt.Println("closed", f.name) }
+
+func ExampleOnDrop() {
+	files := pool.New(func() *file { return &file{} },
+		pool.MaxIdle(1),
+		pool.OnDrop(func(f *file) { f.Close() })) // close what the pool does not keep
+	a, b := files.Get(), files.Get()
+	a.name, b.name = "a", "b"
+	files.Put(a) // kept
+	files.Put(b) // over MaxIdle: dropped, and closed
+	// Output: closed b
+}
+
+func ExampleCost() {
+	// Bound the bytes of the idle buffers, not their number: one buffer
+	// that grew to 1 MiB would otherwise stay pinned in the pool.
+	buffers := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) },
+		pool.Cost(func(b *bytes.Buffer) int64 { return int64(b.Cap()) }),
+		pool.MaxCost(256<<10))
+	b := buffers.Get()
+	b.Grow(1 << 20)
+	buffers.Put(b) // costs more than the bound: dropped
+	fmt.Println(buffers.Stats().Drops, buffers.Stats().IdleCost)
+	// Output: 1 0
+}
+
+func ExampleMaxCost() {
+	buffers := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) },
+		pool.Cost(func(b *bytes.Buffer) int64 { return int64(b.Cap()) }),
+		pool.MaxCost(1<<20)) // at most 1 MiB of idle buffers
+	for range 100 {
+		buffers.Put(bytes.NewBuffer(make([]byte, 0, 64<<10)))
+	}
+	fmt.Println(buffers.Stats().IdleCost <= 1<<20)
+	// Output: true
+}
+
+func ExamplePool_Stats() {
+	p := pool.New(func() *bytes.Buffer { return new(bytes.Buffer) })
+	b := p.Get() // nothing idle yet: built by newFn
+	p.Put(b)
+	_ = p.Get() // handed out and never put back
+	s := p.Stats()
+	fmt.Println(s.Gets, s.Puts, s.Outstanding)
+	// Output: 2 1 1
+}

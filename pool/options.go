@@ -8,10 +8,18 @@ import (
 // Option configures a Pool.
 type Option interface{ apply(*poolConfig) }
 
+// poolConfig holds a Pool's options. The functions of the generic options
+// are stored as any, because the contract fixes New's signature with a
+// non-generic Option: a Reset, Keep, Cost or OnDrop for another type than
+// the pool's can therefore not be a compile error, and New checks each
+// against T instead, panicking with a "pool:" message at construction.
 type poolConfig struct {
 	maxIdle int
-	reset   any // func(T), from Reset; checked against T in New
-	keep    any // func(T) bool, from Keep
+	maxCost int64 // from MaxCost; 0: no bound on cost
+	reset   any   // func(T), from Reset
+	keep    any   // func(T) bool, from Keep
+	cost    any   // func(T) int64, from Cost
+	onDrop  any   // func(T), from OnDrop
 }
 
 type optionFunc func(*poolConfig)
@@ -46,6 +54,43 @@ func Keep[T any](fn func(T) bool) Option {
 		panic("pool: Keep(nil)")
 	}
 	return optionFunc(func(c *poolConfig) { c.keep = fn })
+}
+
+// Cost tells the pool what an idle object costs (its bytes, say, or a
+// connection's buffers), so that [MaxCost] can bound the sum of what the
+// pool keeps: a pool of buffers that grew to different sizes keeps a bounded
+// amount of memory, not just a bounded number of objects. Cost is asked once
+// per Put, after Keep and Reset; an object costing more than the room left,
+// or a negative amount, is dropped. Cost needs MaxCost, and T must be the
+// pool's element type: New panics otherwise.
+func Cost[T any](fn func(T) int64) Option {
+	if fn == nil {
+		panic("pool: Cost(nil)")
+	}
+	return optionFunc(func(c *poolConfig) { c.cost = fn })
+}
+
+// MaxCost bounds the total [Cost] of the idle objects a Pool keeps, as
+// MaxRetained does for Bytes; Puts beyond it drop the object. It applies
+// together with MaxIdle. total must be positive, and Cost must be set.
+func MaxCost(total int64) Option {
+	if total < 1 {
+		panic(fmt.Sprintf("pool: MaxCost(%d): must be positive", total))
+	}
+	return optionFunc(func(c *poolConfig) { c.maxCost = total })
+}
+
+// OnDrop makes the pool call fn on every object it drops instead of
+// keeping (refused by Keep, or over MaxIdle or MaxCost), so objects that
+// hold resources (connections, files) are closed rather than leaked to the
+// garbage collector. fn runs on the goroutine that called Put, after the
+// pool has let go of the object and outside its locks. T must be the pool's
+// element type: New panics otherwise.
+func OnDrop[T any](fn func(T)) Option {
+	if fn == nil {
+		panic("pool: OnDrop(nil)")
+	}
+	return optionFunc(func(c *poolConfig) { c.onDrop = fn })
 }
 
 // BytesOption configures a Bytes pool.
