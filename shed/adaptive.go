@@ -71,7 +71,9 @@ type Adaptive struct {
 	drops       int
 	peak        int64 // most in flight during the window
 	recent      time.Duration
-	slowStart   bool // doubling until latency first exceeds the tolerance
+	slowStart   bool          // doubling until latency first exceeds the tolerance
+	overStreak  int           // windows in a row with latency beyond the tolerance
+	streakMin   time.Duration // the lowest window mean of that streak
 }
 
 // Option configures an Adaptive limiter.
@@ -154,11 +156,33 @@ func (a *Adaptive) release(start time.Time, o Outcome) {
 	case Dropped:
 		a.drops++
 	}
-	if now.Sub(a.windowStart) >= a.cfg.window && a.samples+a.drops > 0 {
+	if a.samples+a.drops > 0 && now.Sub(a.windowStart) >= a.windowLength() {
 		a.update()
 		a.windowStart, a.sum, a.samples, a.drops, a.peak = now, 0, 0, 0, 0
 	}
 }
+
+// windowLength is how long the current window lasts (a.mu held): Window,
+// except in slow start, where the limit doubles about once per round trip
+// (twice the window's mean latency, at least an eighth of Window), so a
+// limiter that starts low reaches a busy service's limit in a few round
+// trips instead of a few Windows, shedding little on the way.
+func (a *Adaptive) windowLength() time.Duration {
+	if !a.slowStart || a.samples == 0 {
+		return a.cfg.window
+	}
+	return min(a.cfg.window, max(a.cfg.window/8, 2*a.sum/time.Duration(a.samples)))
+}
+
+// dropShare is the share of a window's outcomes that must be Dropped for
+// the limit to shrink on drops alone: a stray timeout among many successes
+// is noise, not overload.
+const dropShare = 0.05
+
+// staleWindows is how many windows in a row latency may stay beyond the
+// tolerance before the no-load estimate is taken to be stale and measured
+// again.
+const staleWindows = 10
 
 // update applies one window to the limit (a.mu held).
 func (a *Adaptive) update() {
@@ -170,16 +194,20 @@ func (a *Adaptive) update() {
 		case a.noLoad == 0 || mean < a.noLoad:
 			a.noLoad = mean
 		case !saturated:
+			// Few slots in use: no queue of ours is in this latency, so the
+			// estimate follows it up (it may have been a fast phase).
 			a.noLoad += (mean - a.noLoad) / 10
 		}
 	}
-	next := a.limit
 	over := a.samples > 0 && float64(a.recent) > a.cfg.tolerance*float64(a.noLoad)
-	if over || a.drops > 0 {
+	overDropped := a.drops > 0 && float64(a.drops) > dropShare*float64(a.samples+a.drops)
+	if over || overDropped {
 		a.slowStart = false
 	}
+	a.remeasure(over)
+	next := a.limit
 	switch {
-	case a.drops > 0:
+	case overDropped:
 		next = a.limit * 0.9
 	case a.samples == 0:
 	case a.slowStart:
@@ -203,6 +231,31 @@ func (a *Adaptive) update() {
 	}
 	a.limit = math.Max(float64(a.cfg.min), math.Min(float64(a.cfg.max), next))
 	a.limitN.Store(int64(math.Round(a.limit)))
+}
+
+// remeasure replaces a stale no-load estimate (a.mu held). Latency beyond
+// the tolerance shrinks the limit, and a queue we caused shrinks with it,
+// so latency that stays beyond the tolerance for staleWindows windows in a
+// row, while the limit fell, is not our queue: the estimate came from a
+// faster phase (health checks, cached answers, 429s) or the service got
+// slower. The lowest window mean of the streak, measured at the smallest
+// limit it reached, becomes the estimate, and slow start runs again to find
+// the limit for it. Because the new estimate is a latency measured with the
+// limit at its lowest, a long overload cannot ratchet it up.
+func (a *Adaptive) remeasure(over bool) {
+	if !over || a.slowStart {
+		a.overStreak, a.streakMin = 0, 0
+		return
+	}
+	a.overStreak++
+	if a.streakMin == 0 || a.recent < a.streakMin {
+		a.streakMin = a.recent
+	}
+	if a.overStreak >= staleWindows {
+		a.noLoad = a.streakMin
+		a.overStreak, a.streakMin = 0, 0
+		a.slowStart = true
+	}
 }
 
 // Stats implements Limiter.

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/breakeven-go/breakeven/shed"
@@ -72,8 +72,9 @@ func ExampleNewQueued() {
 		}
 		waited <- err
 	}()
-	for l.Stats().Queued == 0 {
-		runtime.Gosched() // until the second request is queued
+	// Wait (a bounded while) until the second request is queued.
+	for deadline := time.Now().Add(5 * time.Second); l.Stats().Queued == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
 	}
 	_, err := l.Acquire(context.Background()) // the queue is full: shed
 	fmt.Println("third:", errors.Is(err, shed.ErrOverloaded))
@@ -84,15 +85,28 @@ func ExampleNewQueued() {
 	// second: <nil>
 }
 
-func ExampleNewMiddleware() {
+func ExampleStatus() {
 	l := shed.NewInFlight(1)
 	p, _ := l.Acquire(context.Background()) // the only slot is taken
 	defer p.Release(shed.Success)
-	h := shed.NewMiddleware(l, http.NotFoundHandler(), shed.Status(http.StatusTooManyRequests), shed.RetryAfter(2*time.Second))
+	h := shed.Middleware(l, http.NotFoundHandler(), shed.Status(http.StatusTooManyRequests))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	fmt.Println(rec.Code, rec.Header().Get("Retry-After") != "")
-	// Output: 429 true
+	fmt.Println(rec.Code)
+	// Output: 429
+}
+
+func ExampleRetryAfter() {
+	l := shed.NewInFlight(1)
+	p, _ := l.Acquire(context.Background()) // the only slot is taken
+	defer p.Release(shed.Success)
+	// Shed clients come back after 2s plus up to 2s of jitter.
+	h := shed.Middleware(l, http.NotFoundHandler(), shed.RetryAfter(2*time.Second))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	ra, _ := strconv.Atoi(rec.Header().Get("Retry-After"))
+	fmt.Println(rec.Code, ra >= 2 && ra <= 4)
+	// Output: 503 true
 }
 
 func ExamplePriorityFrom() {
@@ -109,7 +123,9 @@ func ExampleLimits() {
 
 func ExamplePriorityHeader() {
 	// Callers you control mark requests that must not be shed first.
-	h := shed.NewMiddleware(shed.NewInFlight(10), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Only behind a proxy that sets the header (and strips it from outside
+	// traffic): any client can send it.
+	h := shed.Middleware(shed.NewInFlight(10), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("critical:", shed.PriorityFrom(r.Context()) == shed.Critical)
 	}), shed.PriorityHeader("X-Request-Priority"))
 	req := httptest.NewRequest("GET", "/checkout", nil)
