@@ -73,7 +73,10 @@ type Adaptive struct {
 	recent      time.Duration
 	slowStart   bool          // doubling until latency first exceeds the tolerance
 	overStreak  int           // windows in a row with latency beyond the tolerance
-	streakMin   time.Duration // the lowest window mean of that streak
+	streakLimit float64       // the limit when the streak began
+	streakMean  time.Duration // the first window mean of the streak
+	streakMin   time.Duration // the lowest window mean of the streak
+	lowWindows  int           // windows of the streak run under a quarter less than its first limit
 }
 
 // Option configures an Adaptive limiter.
@@ -179,11 +182,6 @@ func (a *Adaptive) windowLength() time.Duration {
 // is noise, not overload.
 const dropShare = 0.05
 
-// staleWindows is how many windows in a row latency may stay beyond the
-// tolerance before the no-load estimate is taken to be stale and measured
-// again.
-const staleWindows = 10
-
 // update applies one window to the limit (a.mu held).
 func (a *Adaptive) update() {
 	saturated := float64(a.peak) >= a.limit/2
@@ -197,6 +195,14 @@ func (a *Adaptive) update() {
 			// Few slots in use: no queue of ours is in this latency, so the
 			// estimate follows it up (it may have been a fast phase).
 			a.noLoad += (mean - a.noLoad) / 10
+		}
+		// Little's law: with at most peak requests in flight, our own queue
+		// can make a request wait at most peak-1 service times, even on a
+		// one-slot service; a window mean beyond peak x the estimate means
+		// the estimate is too low (a faster phase taught it), whatever the
+		// load. This never lifts it above the service time.
+		if a.peak > 0 {
+			a.noLoad = max(a.noLoad, mean/time.Duration(a.peak))
 		}
 	}
 	over := a.samples > 0 && float64(a.recent) > a.cfg.tolerance*float64(a.noLoad)
@@ -223,7 +229,7 @@ func (a *Adaptive) update() {
 	default:
 		gradient := math.Max(0.5, math.Min(1, a.cfg.tolerance*float64(a.noLoad)/float64(a.recent)))
 		next = a.limit * gradient
-		if saturated {
+		if saturated && !over { // room for a small queue, to find spare capacity
 			next += math.Sqrt(a.limit)
 		}
 		next = math.Min(next, 2*a.limit)
@@ -233,25 +239,35 @@ func (a *Adaptive) update() {
 	a.limitN.Store(int64(math.Round(a.limit)))
 }
 
-// remeasure replaces a stale no-load estimate (a.mu held). Latency beyond
-// the tolerance shrinks the limit, and a queue we caused shrinks with it,
-// so latency that stays beyond the tolerance for staleWindows windows in a
-// row, while the limit fell, is not our queue: the estimate came from a
-// faster phase (health checks, cached answers, 429s) or the service got
-// slower. The lowest window mean of the streak, measured at the smallest
-// limit it reached, becomes the estimate, and slow start runs again to find
-// the limit for it. Because the new estimate is a latency measured with the
-// limit at its lowest, a long overload cannot ratchet it up.
+// remeasure replaces a stale no-load estimate (a.mu held; the window's
+// latency is over the tolerance if over). Latency beyond the tolerance
+// shrinks the limit, and a queue we caused shrinks with it: its latency
+// falls about as fast as the limit does. Latency that stays put while the
+// limit falls by a quarter or more, over at least two windows in a row, is
+// not our queue: the estimate came from a faster phase (health checks,
+// cached answers, 429s) or the service itself got slower. The lowest window
+// mean of the streak, measured at the smallest limit it reached, becomes
+// the estimate, and slow start runs again to find the limit for it. A long
+// overload cannot ratchet the estimate up this way: under it the latency
+// follows the limit down, which is not a stale estimate.
 func (a *Adaptive) remeasure(over bool) {
-	if !over || a.slowStart {
+	if !over {
 		a.overStreak, a.streakMin = 0, 0
 		return
 	}
-	a.overStreak++
-	if a.streakMin == 0 || a.recent < a.streakMin {
-		a.streakMin = a.recent
+	if a.overStreak == 0 {
+		a.streakLimit, a.streakMean, a.streakMin, a.lowWindows = a.limit, a.recent, a.recent, 0
 	}
-	if a.overStreak >= staleWindows {
+	a.overStreak++
+	a.streakMin = min(a.streakMin, a.recent)
+	// a.limit is the limit this window ran under; latency lags a limit
+	// change by about one latency, so the lower limit must have held for
+	// two windows before the latency is judged.
+	if a.limit <= 0.5*a.streakLimit || a.limit <= float64(a.cfg.min) {
+		a.lowWindows++
+	}
+	latencyStayed := float64(a.recent) >= 0.9*float64(a.streakMean)
+	if a.lowWindows >= 2 && latencyStayed {
 		a.noLoad = a.streakMin
 		a.overStreak, a.streakMin = 0, 0
 		a.slowStart = true
