@@ -75,8 +75,9 @@ type Adaptive struct {
 	overStreak  int           // windows in a row with latency beyond the tolerance
 	streakLimit float64       // the limit when the streak began
 	streakMean  time.Duration // the first window mean of the streak
-	streakMin   time.Duration // the lowest window mean of the streak
-	lowWindows  int           // windows of the streak run under a quarter less than its first limit
+	lowWindows  int           // windows of the streak run under half its first limit
+	probing     bool          // measuring the no-load latency at the minimum limit
+	limitSince  time.Time     // when the limit last changed in slow start
 }
 
 // Option configures an Adaptive limiter.
@@ -126,7 +127,7 @@ func AIMD() Option { return optionFunc(func(c *adaptiveConfig) { c.aimd = true }
 
 // NewAdaptive returns an adaptive limiter; see Adaptive for the algorithm.
 func NewAdaptive(opts ...Option) *Adaptive {
-	cfg := adaptiveConfig{initial: 4, min: 2, max: 1000, window: 100 * time.Millisecond, tolerance: 2}
+	cfg := adaptiveConfig{initial: 4, min: 2, max: 1000, window: 100 * time.Millisecond, tolerance: 1.5}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
@@ -154,6 +155,11 @@ func (a *Adaptive) release(start time.Time, o Outcome) {
 	a.peak = max(a.peak, inFlight)
 	switch o {
 	case Success:
+		if a.slowStart && start.Before(a.limitSince) {
+			// Admitted under the previous limit: in slow start, where the
+			// limit changes every round trip, that news is stale.
+			break
+		}
 		a.sum += now.Sub(start)
 		a.samples++
 	case Dropped:
@@ -171,8 +177,8 @@ func (a *Adaptive) release(start time.Time, o Outcome) {
 // limiter that starts low reaches a busy service's limit in a few round
 // trips instead of a few Windows, shedding little on the way.
 func (a *Adaptive) windowLength() time.Duration {
-	if !a.slowStart || a.samples == 0 {
-		return a.cfg.window
+	if !a.slowStart || a.samples == 0 || float64(a.samples) < a.limit/2 {
+		return a.cfg.window // in slow start: until half a limit's worth has answered
 	}
 	return min(a.cfg.window, max(a.cfg.window/8, 2*a.sum/time.Duration(a.samples)))
 }
@@ -189,6 +195,9 @@ func (a *Adaptive) update() {
 		mean := a.sum / time.Duration(a.samples)
 		a.recent = mean
 		switch {
+		case a.probing:
+			// Requests admitted at the minimum limit: no queue of ours.
+			a.noLoad, a.probing = mean, false
 		case a.noLoad == 0 || mean < a.noLoad:
 			a.noLoad = mean
 		case !saturated:
@@ -197,20 +206,29 @@ func (a *Adaptive) update() {
 			a.noLoad += (mean - a.noLoad) / 10
 		}
 		// Little's law: with at most peak requests in flight, our own queue
-		// can make a request wait at most peak-1 service times, even on a
-		// one-slot service; a window mean beyond peak x the estimate means
-		// the estimate is too low (a faster phase taught it), whatever the
-		// load. This never lifts it above the service time.
-		if a.peak > 0 {
-			a.noLoad = max(a.noLoad, mean/time.Duration(a.peak))
+		// can make a request wait at most peak service times, even on a
+		// one-slot service. A window mean beyond tolerance x peak x the
+		// estimate is no queue of ours: the estimate is stale (a faster
+		// phase taught it), whatever the load. Probe for a new one.
+		if a.peak > 0 && float64(mean) > a.cfg.tolerance*float64(a.peak)*float64(a.noLoad) {
+			a.probe()
+			return
 		}
 	}
 	over := a.samples > 0 && float64(a.recent) > a.cfg.tolerance*float64(a.noLoad)
 	overDropped := a.drops > 0 && float64(a.drops) > dropShare*float64(a.samples+a.drops)
-	if over || overDropped {
+	// Slow start ends as soon as a queue starts to form (latency halfway to
+	// the tolerance), not when it is already over: the latencies of a
+	// window lag the limit by a round trip, and one more doubling on stale
+	// news would overshoot by a whole limit's worth of queue.
+	queueForming := a.samples > 0 && float64(a.recent) > (1+a.cfg.tolerance)/2*float64(a.noLoad)
+	if over || overDropped || queueForming {
 		a.slowStart = false
 	}
-	a.remeasure(over)
+	if a.stale(over) {
+		a.probe()
+		return
+	}
 	next := a.limit
 	switch {
 	case overDropped:
@@ -236,42 +254,50 @@ func (a *Adaptive) update() {
 		next = (a.limit + next) / 2
 	}
 	a.limit = math.Max(float64(a.cfg.min), math.Min(float64(a.cfg.max), next))
-	a.limitN.Store(int64(math.Round(a.limit)))
+	if n := int64(math.Round(a.limit)); n != a.limitN.Load() {
+		a.limitN.Store(n)
+		a.limitSince = time.Now()
+	}
 }
 
-// remeasure replaces a stale no-load estimate (a.mu held; the window's
-// latency is over the tolerance if over). Latency beyond the tolerance
-// shrinks the limit, and a queue we caused shrinks with it: its latency
-// falls about as fast as the limit does. Latency that stays put while the
-// limit falls by a quarter or more, over at least two windows in a row, is
-// not our queue: the estimate came from a faster phase (health checks,
-// cached answers, 429s) or the service itself got slower. The lowest window
-// mean of the streak, measured at the smallest limit it reached, becomes
-// the estimate, and slow start runs again to find the limit for it. A long
-// overload cannot ratchet the estimate up this way: under it the latency
-// follows the limit down, which is not a stale estimate.
-func (a *Adaptive) remeasure(over bool) {
-	if !over {
-		a.overStreak, a.streakMin = 0, 0
-		return
+// stale reports whether the no-load estimate looks stale (a.mu held; the
+// window's latency is over the tolerance if over). Latency beyond the
+// tolerance shrinks the limit, and a queue we caused shrinks with it: its
+// latency falls about as fast as the limit does. Latency that stays put
+// while the limit halves is not our queue: the estimate came from a faster
+// phase (health checks, cached answers, 429s) or the service itself got
+// slower. A long overload does not look stale: under it the latency
+// follows the limit down.
+func (a *Adaptive) stale(over bool) bool {
+	if !over || a.slowStart {
+		a.overStreak, a.lowWindows = 0, 0
+		return false
 	}
 	if a.overStreak == 0 {
-		a.streakLimit, a.streakMean, a.streakMin, a.lowWindows = a.limit, a.recent, a.recent, 0
+		a.streakLimit, a.streakMean = a.limit, a.recent
 	}
 	a.overStreak++
-	a.streakMin = min(a.streakMin, a.recent)
 	// a.limit is the limit this window ran under; latency lags a limit
 	// change by about one latency, so the lower limit must have held for
 	// two windows before the latency is judged.
 	if a.limit <= 0.5*a.streakLimit || a.limit <= float64(a.cfg.min) {
 		a.lowWindows++
 	}
-	latencyStayed := float64(a.recent) >= 0.9*float64(a.streakMean)
-	if a.lowWindows >= 2 && latencyStayed {
-		a.noLoad = a.streakMin
-		a.overStreak, a.streakMin = 0, 0
-		a.slowStart = true
-	}
+	return a.lowWindows >= 2 && float64(a.recent) >= 0.9*float64(a.streakMean)
+}
+
+// probe measures the no-load latency again (a.mu held), as Envoy's
+// gradient controller re-measures its minimum RTT: the limit drops to the
+// minimum for one window, whose requests (those admitted during it) see no
+// queue of ours; their mean becomes the estimate, and slow start finds the
+// limit again from there, doubling per round trip. It costs a few round
+// trips at a low limit, and only happens when the estimate is proven
+// stale, never on a timer.
+func (a *Adaptive) probe() {
+	a.probing, a.limitSince, a.slowStart = true, time.Now(), true
+	a.overStreak, a.lowWindows = 0, 0
+	a.limit = float64(a.cfg.min)
+	a.limitN.Store(int64(a.cfg.min))
 }
 
 // Stats implements Limiter.
