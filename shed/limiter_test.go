@@ -3,6 +3,7 @@ package shed_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,37 +22,51 @@ var limiters = []struct {
 	{"adaptive", func(n int) shed.Limiter { return shed.NewAdaptive(shed.Limits(n, 1, n)) }},
 }
 
-// TestInFlightNeverExceedsLimit: 10k goroutines acquiring and releasing
-// never see more than the limit in flight.
+// TestInFlightNeverExceedsLimit: goroutines hammer the gate at its limit,
+// holding each permit across yields (so admissions really overlap), and
+// never see more than the limit in flight, by their own count or the
+// gate's; the peak reaches the limit and many requests are shed, so the
+// gate was contended exactly where a check-then-add (load, compare, then
+// add, instead of the CAS) lets two in at once. That mutant fails this.
 func TestInFlightNeverExceedsLimit(t *testing.T) {
 	for _, im := range limiters {
 		t.Run(im.name, func(t *testing.T) {
-			const limit = 16
+			const limit, workers, attempts = 4, 8, 20_000
 			l := im.new(limit)
 			var inFlight, peak atomic.Int64
 			var wg sync.WaitGroup
 			ctx := shed.WithPriority(context.Background(), shed.Critical)
-			for range 10_000 {
+			start := make(chan struct{})
+			for range workers {
 				wg.Go(func() {
-					p, err := l.Acquire(ctx)
-					if err != nil {
-						if !errors.Is(err, shed.ErrOverloaded) {
-							t.Errorf("Acquire: %v", err)
+					<-start
+					for range attempts {
+						p, err := l.Acquire(ctx)
+						if err != nil {
+							if !errors.Is(err, shed.ErrOverloaded) {
+								t.Errorf("Acquire: %v", err)
+							}
+							continue
 						}
-						return
+						n := max(inFlight.Add(1), int64(l.Stats().InFlight))
+						for o := peak.Load(); n > o && !peak.CompareAndSwap(o, n); o = peak.Load() {
+						}
+						runtime.Gosched() // hold the slot across yields
+						runtime.Gosched()
+						inFlight.Add(-1)
+						p.Release(shed.Success)
 					}
-					n := inFlight.Add(1)
-					for o := peak.Load(); n > o && !peak.CompareAndSwap(o, n); o = peak.Load() {
-					}
-					inFlight.Add(-1)
-					p.Release(shed.Success)
 				})
 			}
+			close(start)
 			wg.Wait()
+			s := l.Stats()
 			if p := peak.Load(); p > limit {
 				t.Fatalf("%d requests in flight at once, limit %d", p, limit)
+			} else if p < limit || s.ShedCritical == 0 {
+				t.Fatalf("peak %d, %d shed: the gate was never contended at its limit %d", p, s.ShedCritical, limit)
 			}
-			if s := l.Stats(); s.InFlight != 0 || s.Accepted == 0 || s.Accepted+s.ShedCritical != 10_000 {
+			if s.InFlight != 0 || s.Accepted+s.ShedCritical != workers*attempts {
 				t.Fatalf("Stats = %+v", s)
 			}
 		})
