@@ -15,48 +15,63 @@ import (
 // The algorithm, in windows of Window (default 100 ms) with at least one
 // completed request:
 //
-//   - It starts low (InitialLimit, default 4), so the first windows see
+//   - It starts low (initial limit 4, see Limits), so the first windows see
 //     the service without a queue and learn its no-load latency, and
-//     doubles the limit each window (slow start) until latency first
-//     exceeds the tolerance or a request is dropped. A limiter that started
-//     high on an overloaded service would take queueing for the service
-//     time and never find the right limit.
+//     doubles the limit about once per round trip (slow start) while at
+//     least half of it is in use, judging each step only on requests
+//     admitted under the current limit, until a queue starts to form
+//     (latency halfway to the tolerance). A limiter that started high on an
+//     overloaded service would take queueing for the service time.
 //   - It keeps a no-load latency: the lowest window mean seen. The estimate
-//     may rise (by a tenth of the difference per window) only in windows
-//     where fewer than half the slots were used, so a long overload, whose
+//     follows the mean up (a tenth of the difference per window) in windows
+//     where fewer than half the slots were used, when no queue of ours can
+//     be in it. Under load it does not rise, so a long overload, whose
 //     latencies all include queueing, cannot ratchet it up until shedding
 //     stops (Netflix concurrency-limits #165, Envoy #11579).
+//   - A stale estimate is re-measured. A fast phase (health checks, cached
+//     answers, 429s from a rate limiter behind it) teaches a no-load latency
+//     that later requests can never meet. Two signs give it away: a window
+//     mean longer than Tolerance x peak in flight x the estimate, more than
+//     any queue of ours could add even on a one-slot service (Little's
+//     law), or latency that stays put for windows in a row while the limit
+//     halves, where a queue of ours would have shrunk with it. Then, as
+//     Envoy's gradient controller re-measures its minimum RTT, the limit
+//     drops to its minimum for one window, the mean of the requests
+//     admitted in it becomes the estimate, and slow start runs again. This
+//     costs a few round trips at a low limit, only when the estimate is
+//     proven wrong, never on a timer.
 //   - Gradient (the default): the new limit is limit x clamp(Tolerance x
-//     noLoad / windowMean, 0.5, 1) + sqrt(limit), averaged half and half
-//     with the old one. Latency up to Tolerance (default 2) times the
-//     no-load latency is accepted; beyond it the limit shrinks in
-//     proportion; the sqrt(limit) term lets a small queue form, which is
-//     how the limit finds spare capacity.
+//     noLoad / windowMean, 0.5, 1), plus sqrt(limit) while latency is
+//     within the tolerance, averaged half and half with the old one.
+//     Latency up to Tolerance (default 1.5) times the no-load latency is
+//     accepted; beyond it the limit shrinks in proportion; the sqrt(limit)
+//     term lets a small queue form, which is how the limit finds spare
+//     capacity.
 //   - AIMD (option): plus one per window when latency is within
 //     Tolerance, times 0.9 when it is not. It never halves, so reaching
 //     MaxLimit does not set off a collapse (Netflix #155).
 //   - Either way the limit grows only in windows where at least half of it
 //     was in use, so it cannot grow without bound while idle (Netflix #134),
-//     stays within [MinLimit, MaxLimit] (default 2 and 1000), and a window
-//     with Dropped outcomes
-//     (timeouts) multiplies it by 0.9 without using their latencies, which
-//     say nothing about service time (Netflix #176).
+//     and stays within [min, max] (default 2 and 1000).
+//   - Outcomes: Dropped (our own timeouts) carry no latency, which says
+//     nothing about service time (Netflix #176); a window in which more than
+//     one request in twenty was Dropped multiplies the limit by 0.9, a
+//     stray one is noise. Cancelled (the client went away) is counted and
+//     otherwise ignored: a client that cancels on purpose cannot shrink the
+//     limit for everyone else.
 //
 // Admission is a compare-and-swap on the in-flight count against the
-// current limit, so no interleaving exceeds it.
+// current limit, so no interleaving exceeds it. Acquire does not allocate
+// and takes no lock; Release takes a mutex for the window's sums.
 //
-// Measured over real HTTP on loopback (TestOverloadOverHTTP, 2-core VM): in
-// front of a 4-slot x 10 ms backend (400 req/s) offered 800 req/s after a
-// second at half load, NewAdaptive() with defaults settled at a limit of 13
-// and kept 0.95 of capacity as goodput within 200 ms with an accepted p99
-// of 37 ms; a hand-tuned NewInFlight(8) kept 0.94 with a p99 of 21 ms. The
-// adaptive limit runs a longer queue than the best fixed one, the price of
-// not knowing the backend. BenchmarkOverload (1 s per load, same backend)
-// shows the whole curve: with no shedding, goodput falls to 0.34 of
-// capacity at 2x and 0.24 at 4x with a p99 of 1.1 s and 3.2 s, while
-// Adaptive keeps 0.94 at both with a p99 of about 40 ms. Where it loses:
-// at exactly 1x load it sheds 5% that an unprotected backend would have
-// served (goodput 0.95 against 1.0), and at half load it changes nothing.
+// Where it stands (the Shed suite and BenchmarkOverload measure it, side
+// by side with no shedding, a hand-tuned NewInFlight and failsafe-go's
+// adaptive limiter): under overload it keeps goodput near capacity where
+// no shedding collapses, with a short queue at the backend. It loses where
+// any learning limiter loses: at exactly capacity it sheds a little that an
+// unprotected backend would have served, and in its first round trips, and
+// after a proven-stale estimate, it runs below the best fixed limit. At
+// half load it changes nothing.
 type Adaptive struct {
 	cfg    adaptiveConfig
 	gate                // in flight and counters
@@ -113,7 +128,9 @@ func Window(d time.Duration) Option {
 }
 
 // Tolerance sets how many times the no-load latency is accepted before the
-// limit shrinks (default 2); t must be at least 1.
+// limit shrinks (default 1.5); t must be at least 1. Higher keeps more
+// goodput through noisy latency at the price of a longer queue (higher
+// p99); lower the reverse.
 func Tolerance(t float64) Option {
 	if !(t >= 1) {
 		panic(fmt.Sprintf("shed: Tolerance(%v): must be at least 1", t))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/breakeven-go/breakeven/shed"
@@ -135,4 +136,50 @@ func ExamplePriorityHeader() {
 	// Output:
 	// critical: true
 	// critical: false
+}
+
+// oneAtATime is a Limiter written outside the package: one request at a
+// time, counting releases by outcome.
+type oneAtATime struct {
+	busy     atomic.Bool
+	released atomic.Int64
+}
+
+func (l *oneAtATime) Acquire(ctx context.Context) (shed.Permit, error) {
+	if err := ctx.Err(); err != nil {
+		return shed.Permit{}, err
+	}
+	if !l.busy.CompareAndSwap(false, true) {
+		return shed.Permit{}, fmt.Errorf("%w: busy", shed.ErrOverloaded)
+	}
+	return shed.NewPermit(l), nil
+}
+
+func (l *oneAtATime) ReleasePermit(granted time.Time, o shed.Outcome) {
+	l.released.Add(1)
+	l.busy.Store(false)
+}
+
+func (l *oneAtATime) Stats() shed.Stats {
+	s := shed.Stats{Limit: 1}
+	if l.busy.Load() {
+		s.InFlight = 1
+	}
+	return s
+}
+
+func ExampleNewPermit() {
+	var l shed.Limiter = &oneAtATime{}
+	h := shed.Middleware(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// While this request runs, a second one is shed.
+		rec := httptest.NewRecorder()
+		shed.Middleware(l, http.NotFoundHandler()).ServeHTTP(rec, r)
+		fmt.Println("second request:", rec.Code)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println("first request:", rec.Code, "in flight after:", l.Stats().InFlight)
+	// Output:
+	// second request: 503
+	// first request: 200 in flight after: 0
 }

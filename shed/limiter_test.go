@@ -3,6 +3,7 @@ package shed_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -195,12 +196,16 @@ func TestAIMDConverges(t *testing.T) {
 
 func TestBadOptionsPanic(t *testing.T) {
 	for name, f := range map[string]func(){
-		"NewInFlight(0)":    func() { shed.NewInFlight(0) },
-		"Limits(1, 2, 3)":   func() { shed.Limits(1, 2, 3) },
-		"Window(0s)":        func() { shed.Window(0) },
-		"Tolerance(0.5)":    func() { shed.Tolerance(0.5) },
-		"RetryAfter(100ms)": func() { shed.RetryAfter(100 * time.Millisecond) },
-		"Status(200)":       func() { shed.Status(200) },
+		"NewInFlight(0)":       func() { shed.NewInFlight(0) },
+		"Limits(1, 2, 3)":      func() { shed.Limits(1, 2, 3) },
+		"Window(0s)":           func() { shed.Window(0) },
+		"Tolerance(0.5)":       func() { shed.Tolerance(0.5) },
+		"RetryAfter(100ms)":    func() { shed.RetryAfter(100 * time.Millisecond) },
+		"Status(200)":          func() { shed.Status(200) },
+		"RetryAfter(25h0m0s)":  func() { shed.RetryAfter(25 * time.Hour) },
+		"PriorityHeader(\"\")": func() { shed.PriorityHeader("") },
+		"NewPermit(nil)":       func() { shed.NewPermit(nil) },
+		"Middleware(nil":       func() { shed.Middleware(nil, http.NotFoundHandler()) },
 	} {
 		func() {
 			defer func() {

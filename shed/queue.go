@@ -27,11 +27,13 @@ import (
 //   - at most Size requests wait; the rest are shed at once.
 //
 // A queue is for bursts. Under sustained overload it only adds waiting:
-// over loopback HTTP at twice a 400 req/s backend's capacity
-// (TestOverloadOverHTTP), a queue of 16 in front of NewInFlight(8) kept
-// the same goodput (0.95 of capacity) but raised the accepted p99 from 21
-// to 59 ms; in front of NewAdaptive(), whose limit already lets a short
-// queue form at the backend, from 39 to 72 ms.
+// in front of NewInFlight or NewAdaptive (whose limit already lets a short
+// queue form at the backend) it keeps the same goodput and raises the
+// accepted p99 (TestOverloadOverHTTP logs both).
+//
+// Every release through the queue hands its slot to a waiter, so the inner
+// limiter should not be used directly by others at the same time: their
+// releases would not wake a waiter.
 //
 // A Queued is safe for concurrent use; build one with [NewQueued].
 type Queued struct {
