@@ -62,7 +62,9 @@ import (
 //
 // Admission is a compare-and-swap on the in-flight count against the
 // current limit, so no interleaving exceeds it. Acquire does not allocate
-// and takes no lock; Release takes a mutex for the window's sums.
+// and takes no lock; Release takes a mutex for the window's sums. An
+// Adaptive is safe for concurrent use; its zero value is not usable: build
+// one with [NewAdaptive].
 //
 // Where it stands (the Shed suite and BenchmarkOverload measure it, side
 // by side with no shedding, a hand-tuned NewInFlight and failsafe-go's

@@ -35,9 +35,11 @@ const (
 // and [Queued] implement it; so can a limiter outside this package, which
 // hands out permits with [NewPermit].
 type Limiter interface {
-	// Acquire admits one request or refuses it at once with an error
-	// wrapping ErrOverloaded (or ctx's error if ctx is already done). An
-	// admitted request must call Release on the Permit exactly once.
+	// Acquire admits one request or refuses it with an error wrapping
+	// ErrOverloaded (or ctx's error if ctx is done), at once or, for a
+	// limiter with a queue, after a bounded wait. An admitted request must
+	// call Release on the Permit exactly once. Acquire must be safe for
+	// concurrent use and should read the request's Priority (PriorityFrom).
 	Acquire(ctx context.Context) (Permit, error)
 	// Stats returns a snapshot of the limiter's state and counters.
 	Stats() Stats
@@ -123,8 +125,9 @@ type Stats struct {
 	ShedCritical    uint64 // Critical requests refused
 	Dropped, Failed uint64 // releases with Dropped and Failure outcomes
 	Cancelled       uint64 // releases with the Cancelled outcome (clients gone)
-	MinLatency      time.Duration
-	RecentLatency   time.Duration // adaptive limiters: the latest window's mean
+	// Adaptive limiters: the no-load latency estimate, and the latest
+	// window's mean latency.
+	MinLatency, RecentLatency time.Duration
 
 	// Queued limiters (NewQueued) also report:
 	Queued           int    // requests waiting now
