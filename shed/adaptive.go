@@ -33,7 +33,7 @@ import (
 //     that later requests can never meet. Two signs give it away: a window
 //     mean longer than Tolerance x peak in flight x the estimate, more than
 //     any queue of ours could add even on a one-slot service (Little's
-//     law), or latency that stays put for windows in a row while the limit
+//     law), two windows in a row, or latency that stays put for windows in a row while the limit
 //     halves, where a queue of ours would have shrunk with it. Then, as
 //     Envoy's gradient controller re-measures its minimum RTT, the limit
 //     drops to its minimum for one window, the mean of the requests
@@ -79,22 +79,23 @@ type Adaptive struct {
 	gate                // in flight and counters
 	limitN atomic.Int64 // published limit
 
-	mu          sync.Mutex
-	limit       float64
-	noLoad      time.Duration
-	windowStart time.Time
-	sum         time.Duration
-	samples     int
-	drops       int
-	peak        int64 // most in flight during the window
-	recent      time.Duration
-	slowStart   bool          // doubling until latency first exceeds the tolerance
-	overStreak  int           // windows in a row with latency beyond the tolerance
-	streakLimit float64       // the limit when the streak began
-	streakMean  time.Duration // the first window mean of the streak
-	lowWindows  int           // windows of the streak run under half its first limit
-	probing     bool          // measuring the no-load latency at the minimum limit
-	limitSince  time.Time     // when the limit last changed in slow start
+	mu           sync.Mutex
+	limit        float64
+	noLoad       time.Duration
+	windowStart  time.Time
+	sum          time.Duration
+	samples      int
+	drops        int
+	peak         int64 // most in flight during the window
+	recent       time.Duration
+	slowStart    bool          // doubling until latency first exceeds the tolerance
+	overStreak   int           // windows in a row with latency beyond the tolerance
+	streakLimit  float64       // the limit when the streak began
+	streakMean   time.Duration // the first window mean of the streak
+	lowWindows   int           // windows of the streak run under half its first limit
+	beyondLittle int           // windows in a row slower than any queue of ours explains
+	probing      bool          // measuring the no-load latency at the minimum limit
+	limitSince   time.Time     // when the limit last changed in slow start
 }
 
 // Option configures an Adaptive limiter.
@@ -229,9 +230,15 @@ func (a *Adaptive) update() {
 		// one-slot service. A window mean beyond tolerance x peak x the
 		// estimate is no queue of ours: the estimate is stale (a faster
 		// phase taught it), whatever the load. Probe for a new one.
+		// Two windows in a row, so one stall of the whole process (a long
+		// GC pause, a starved CPU) does not set off a probe.
 		if a.peak > 0 && float64(mean) > a.cfg.tolerance*float64(a.peak)*float64(a.noLoad) {
-			a.probe()
-			return
+			if a.beyondLittle++; a.beyondLittle >= 2 {
+				a.probe()
+				return
+			}
+		} else {
+			a.beyondLittle = 0
 		}
 	}
 	over := a.samples > 0 && float64(a.recent) > a.cfg.tolerance*float64(a.noLoad)
@@ -314,7 +321,7 @@ func (a *Adaptive) stale(over bool) bool {
 // stale, never on a timer.
 func (a *Adaptive) probe() {
 	a.probing, a.limitSince, a.slowStart = true, time.Now(), true
-	a.overStreak, a.lowWindows = 0, 0
+	a.overStreak, a.lowWindows, a.beyondLittle = 0, 0, 0
 	a.limit = float64(a.cfg.min)
 	a.limitN.Store(int64(a.cfg.min))
 }
