@@ -31,9 +31,9 @@ import (
 //   - A stale estimate is re-measured. A fast phase (health checks, cached
 //     answers, 429s from a rate limiter behind it) teaches a no-load latency
 //     that later requests can never meet. Two signs give it away: a window
-//     mean longer than Tolerance x peak in flight x the estimate, more than
-//     any queue of ours could add even on a one-slot service (Little's
-//     law), two windows in a row, or latency that stays put for windows in a row while the limit
+//     mean longer than 2 x Tolerance x peak in flight x the estimate, more
+//     than any queue of ours could add even on a one-slot service (Little's
+//     law, with a margin for stalls), two windows in a row, or latency that stays put for windows in a row while the limit
 //     halves, where a queue of ours would have shrunk with it. Then, as
 //     Envoy's gradient controller re-measures its minimum RTT, the limit
 //     drops to its minimum for one window, the mean of the requests
@@ -203,6 +203,12 @@ func (a *Adaptive) windowLength() time.Duration {
 	return min(a.cfg.window, max(a.cfg.window/8, 2*a.sum/time.Duration(a.samples)))
 }
 
+// littleMargin widens the Little's-law test for a stale estimate: a stall
+// of the whole process (CPU starved, a long GC) adds the same delay to
+// every request in flight, which the bare bound would take for a stale
+// estimate; a fast phase's estimate is off by far more than this.
+const littleMargin = 2
+
 // dropShare is the share of a window's outcomes that must be Dropped for
 // the limit to shrink on drops alone: a stray timeout among many successes
 // is noise, not overload.
@@ -232,7 +238,7 @@ func (a *Adaptive) update() {
 		// phase taught it), whatever the load. Probe for a new one.
 		// Two windows in a row, so one stall of the whole process (a long
 		// GC pause, a starved CPU) does not set off a probe.
-		if a.peak > 0 && float64(mean) > a.cfg.tolerance*float64(a.peak)*float64(a.noLoad) {
+		if a.peak > 0 && float64(mean) > littleMargin*a.cfg.tolerance*float64(a.peak)*float64(a.noLoad) {
 			if a.beyondLittle++; a.beyondLittle >= 2 {
 				a.probe()
 				return
