@@ -33,8 +33,9 @@ import (
 //     that later requests can never meet. Two signs give it away: a window
 //     mean longer than 2 x Tolerance x peak in flight x the estimate, more
 //     than any queue of ours could add even on a one-slot service (Little's
-//     law, with a margin for stalls), two windows in a row, or latency that stays put for windows in a row while the limit
-//     halves, where a queue of ours would have shrunk with it. Then, as
+//     law, with a margin for stalls), two windows in a row; or latency that
+//     stays put for windows in a row while the limit halves, where a queue
+//     of ours would have shrunk with it. Then, as
 //     Envoy's gradient controller re-measures its minimum RTT, the limit
 //     drops to its minimum for one window, the mean of the requests
 //     admitted in it becomes the estimate, and slow start runs again. This
@@ -88,7 +89,7 @@ type Adaptive struct {
 	drops        int
 	peak         int64 // most in flight during the window
 	recent       time.Duration
-	slowStart    bool          // doubling until latency first exceeds the tolerance
+	slowStart    bool          // doubling per round trip until a queue forms
 	overStreak   int           // windows in a row with latency beyond the tolerance
 	streakLimit  float64       // the limit when the streak began
 	streakMean   time.Duration // the first window mean of the streak
@@ -121,7 +122,8 @@ func Limits(initial, min, max int) Option {
 	return optionFunc(func(c *adaptiveConfig) { c.initial, c.min, c.max = initial, min, max })
 }
 
-// Window sets how often the limit is updated (default 100 ms); d must be
+// Window sets how often the limit is updated (default 100 ms; in slow
+// start, about once per round trip, at most every Window/8); d must be
 // positive.
 func Window(d time.Duration) Option {
 	if d <= 0 {
