@@ -94,6 +94,7 @@ type Adaptive struct {
 	streakLimit  float64       // the limit when the streak began
 	streakMean   time.Duration // the first window mean of the streak
 	lowWindows   int           // windows of the streak run under half its first limit
+	lowMin       time.Duration // the lowest window mean of those
 	beyondLittle int           // windows in a row slower than any queue of ours explains
 	probing      bool          // measuring the no-load latency at the minimum limit
 	limitSince   time.Time     // when the limit last changed in slow start
@@ -314,10 +315,15 @@ func (a *Adaptive) stale(over bool) bool {
 	// a.limit is the limit this window ran under; latency lags a limit
 	// change by about one latency, so the lower limit must have held for
 	// two windows before the latency is judged.
+	// The lowest latency since, not the latest: a stall adds a spike to
+	// one window, a stale estimate keeps every window up.
 	if a.limit <= 0.5*a.streakLimit || a.limit <= float64(a.cfg.min) {
+		if a.lowWindows == 0 || a.recent < a.lowMin {
+			a.lowMin = a.recent
+		}
 		a.lowWindows++
 	}
-	return a.lowWindows >= 2 && float64(a.recent) >= 0.9*float64(a.streakMean)
+	return a.lowWindows >= 2 && float64(a.lowMin) >= 0.9*float64(a.streakMean)
 }
 
 // probe measures the no-load latency again (a.mu held), as Envoy's
