@@ -129,7 +129,10 @@ type Stats struct {
 	// window's mean latency.
 	MinLatency, RecentLatency time.Duration
 
-	// Queued limiters (NewQueued) also report:
+	// Queued limiters (NewQueued) also report the following. Behind a
+	// queue, ShedSheddable and ShedCritical are the inner limiter's
+	// refusals: they count attempts, including those of requests that
+	// then waited and were served.
 	Queued           int    // requests waiting now
 	ServedFromQueue  uint64 // requests admitted after waiting
 	ShedQueueTimeout uint64 // requests that waited their limit and were shed
