@@ -37,7 +37,7 @@ import (
 //     stays put for windows in a row while the limit halves, where a queue
 //     of ours would have shrunk with it. Then, as
 //     Envoy's gradient controller re-measures its minimum RTT, the limit
-//     drops to its minimum for one window, the mean of the requests
+//     drops to a few requests for one window, the mean of the requests
 //     admitted in it becomes the estimate, and slow start runs again. This
 //     costs a few round trips at a low limit, only when the estimate is
 //     proven wrong, never on a timer.
@@ -326,18 +326,23 @@ func (a *Adaptive) stale(over bool) bool {
 	return a.lowWindows >= 2 && float64(a.lowMin) >= 0.9*float64(a.streakMean)
 }
 
+// probeLimit is the concurrency a probe measures at (Envoy's gradient
+// controller uses 3): low enough that few services queue at it, high
+// enough to keep serving a light load while it measures.
+const probeLimit = 4
+
 // probe measures the no-load latency again (a.mu held), as Envoy's
-// gradient controller re-measures its minimum RTT: the limit drops to the
-// minimum for one window, whose requests (those admitted during it) see no
-// queue of ours; their mean becomes the estimate, and slow start finds the
-// limit again from there, doubling per round trip. It costs a few round
-// trips at a low limit, and only happens when the estimate is proven
-// stale, never on a timer.
+// gradient controller re-measures its minimum RTT: the limit drops to at
+// most probeLimit (never below the minimum) for one window, whose requests
+// (those admitted during it) see little or no queue of ours; their mean
+// becomes the estimate, and slow start finds the limit again from there,
+// doubling per round trip. It costs a few round trips at a low limit, and
+// only happens when the estimate is proven stale, never on a timer.
 func (a *Adaptive) probe() {
 	a.probing, a.limitSince, a.slowStart = true, time.Now(), true
 	a.overStreak, a.lowWindows, a.beyondLittle = 0, 0, 0
-	a.limit = float64(a.cfg.min)
-	a.limitN.Store(int64(a.cfg.min))
+	a.limit = math.Min(a.limit, float64(max(a.cfg.min, probeLimit)))
+	a.limitN.Store(int64(math.Round(a.limit)))
 }
 
 // Stats implements Limiter.
