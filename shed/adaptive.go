@@ -195,13 +195,15 @@ func (a *Adaptive) release(start time.Time, o Outcome) {
 }
 
 // windowLength is how long the current window lasts (a.mu held): Window,
-// except in slow start, where the limit doubles about once per round trip
+// except in slow start and while a stale estimate is suspected or probed,
+// where the limit doubles about once per round trip
 // (twice the window's mean latency, at least an eighth of Window), so a
 // limiter that starts low reaches a busy service's limit in a few round
 // trips instead of a few Windows, shedding little on the way.
 func (a *Adaptive) windowLength() time.Duration {
-	if !a.slowStart || a.samples == 0 || float64(a.samples) < a.limit/2 {
-		return a.cfg.window // in slow start: until half a limit's worth has answered
+	short := a.slowStart || a.probing || a.beyondLittle > 0 // a stale estimate is suspected
+	if !short || a.samples == 0 || float64(a.samples) < a.limit/2 {
+		return a.cfg.window // short windows: until half a limit's worth has answered
 	}
 	return min(a.cfg.window, max(a.cfg.window/8, 2*a.sum/time.Duration(a.samples)))
 }
@@ -244,8 +246,8 @@ func (a *Adaptive) update() {
 		if a.peak > 0 && float64(mean) > littleMargin*a.cfg.tolerance*float64(a.peak)*float64(a.noLoad) {
 			if a.beyondLittle++; a.beyondLittle >= 2 {
 				a.probe()
-				return
 			}
+			return // this latency is not ours: do not move the limit for it
 		} else {
 			a.beyondLittle = 0
 		}
