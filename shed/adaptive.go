@@ -15,63 +15,89 @@ import (
 // The algorithm, in windows of Window (default 100 ms) with at least one
 // completed request:
 //
-//   - It starts low (InitialLimit, default 4), so the first windows see
+//   - It starts low (initial limit 4, see Limits), so the first windows see
 //     the service without a queue and learn its no-load latency, and
-//     doubles the limit each window (slow start) until latency first
-//     exceeds the tolerance or a request is dropped. A limiter that started
-//     high on an overloaded service would take queueing for the service
-//     time and never find the right limit.
+//     doubles the limit about once per round trip (slow start) while at
+//     least half of it is in use, judging each step only on requests
+//     admitted under the current limit, until a queue starts to form
+//     (latency halfway to the tolerance). A limiter that started high on an
+//     overloaded service would take queueing for the service time.
 //   - It keeps a no-load latency: the lowest window mean seen. The estimate
-//     may rise (by a tenth of the difference per window) only in windows
-//     where fewer than half the slots were used, so a long overload, whose
+//     follows the mean up (a tenth of the difference per window) in windows
+//     where fewer than half the slots were used, when no queue of ours can
+//     be in it. Under load it does not rise, so a long overload, whose
 //     latencies all include queueing, cannot ratchet it up until shedding
 //     stops (Netflix concurrency-limits #165, Envoy #11579).
+//   - A stale estimate is re-measured. A fast phase (health checks, cached
+//     answers, 429s from a rate limiter behind it) teaches a no-load latency
+//     that later requests can never meet. Two signs give it away: a window
+//     mean longer than 2 x Tolerance x peak in flight x the estimate, more
+//     than any queue of ours could add even on a one-slot service (Little's
+//     law, with a margin for stalls), two windows in a row; or latency that
+//     stays put for windows in a row while the limit halves, where a queue
+//     of ours would have shrunk with it. Then, as
+//     Envoy's gradient controller re-measures its minimum RTT, the limit
+//     drops to a few requests for one window, the mean of the requests
+//     admitted in it becomes the estimate, and slow start runs again. This
+//     costs a few round trips at a low limit, only when the estimate is
+//     proven wrong, never on a timer.
 //   - Gradient (the default): the new limit is limit x clamp(Tolerance x
-//     noLoad / windowMean, 0.5, 1) + sqrt(limit), averaged half and half
-//     with the old one. Latency up to Tolerance (default 2) times the
-//     no-load latency is accepted; beyond it the limit shrinks in
-//     proportion; the sqrt(limit) term lets a small queue form, which is
-//     how the limit finds spare capacity.
+//     noLoad / windowMean, 0.5, 1), plus sqrt(limit) while latency is
+//     within the tolerance, averaged half and half with the old one.
+//     Latency up to Tolerance (default 1.5) times the no-load latency is
+//     accepted; beyond it the limit shrinks in proportion; the sqrt(limit)
+//     term lets a small queue form, which is how the limit finds spare
+//     capacity.
 //   - AIMD (option): plus one per window when latency is within
 //     Tolerance, times 0.9 when it is not. It never halves, so reaching
 //     MaxLimit does not set off a collapse (Netflix #155).
 //   - Either way the limit grows only in windows where at least half of it
 //     was in use, so it cannot grow without bound while idle (Netflix #134),
-//     stays within [MinLimit, MaxLimit] (default 2 and 1000), and a window
-//     with Dropped outcomes
-//     (timeouts) multiplies it by 0.9 without using their latencies, which
-//     say nothing about service time (Netflix #176).
+//     and stays within [min, max] (default 2 and 1000).
+//   - Outcomes: Dropped (our own timeouts) carry no latency, which says
+//     nothing about service time (Netflix #176); a window in which more than
+//     one request in twenty was Dropped multiplies the limit by 0.9, a
+//     stray one is noise. Cancelled (the client went away) is counted and
+//     otherwise ignored: a client that cancels on purpose cannot shrink the
+//     limit for everyone else.
 //
 // Admission is a compare-and-swap on the in-flight count against the
-// current limit, so no interleaving exceeds it.
+// current limit, so no interleaving exceeds it. Acquire does not allocate
+// and takes no lock; Release takes a mutex for the window's sums. An
+// Adaptive is safe for concurrent use; its zero value is not usable: build
+// one with [NewAdaptive].
 //
-// Measured over real HTTP on loopback (TestOverloadOverHTTP, 2-core VM): in
-// front of a 4-slot x 10 ms backend (400 req/s) offered 800 req/s after a
-// second at half load, NewAdaptive() with defaults settled at a limit of 13
-// and kept 0.95 of capacity as goodput within 200 ms with an accepted p99
-// of 37 ms; a hand-tuned NewInFlight(8) kept 0.94 with a p99 of 21 ms. The
-// adaptive limit runs a longer queue than the best fixed one, the price of
-// not knowing the backend. BenchmarkOverload (1 s per load, same backend)
-// shows the whole curve: with no shedding, goodput falls to 0.34 of
-// capacity at 2x and 0.24 at 4x with a p99 of 1.1 s and 3.2 s, while
-// Adaptive keeps 0.94 at both with a p99 of about 40 ms. Where it loses:
-// at exactly 1x load it sheds 5% that an unprotected backend would have
-// served (goodput 0.95 against 1.0), and at half load it changes nothing.
+// Where it stands (the Shed suite and BenchmarkOverload measure it, side
+// by side with no shedding, a hand-tuned NewInFlight and failsafe-go's
+// adaptive limiter): under overload it keeps goodput near capacity where
+// no shedding collapses, with a short queue at the backend. It loses where
+// any learning limiter loses: at exactly capacity it sheds a little that an
+// unprotected backend would have served, and in its first round trips, and
+// after a proven-stale estimate, it runs below the best fixed limit. At
+// half load it changes nothing.
 type Adaptive struct {
 	cfg    adaptiveConfig
 	gate                // in flight and counters
 	limitN atomic.Int64 // published limit
 
-	mu          sync.Mutex
-	limit       float64
-	noLoad      time.Duration
-	windowStart time.Time
-	sum         time.Duration
-	samples     int
-	drops       int
-	peak        int64 // most in flight during the window
-	recent      time.Duration
-	slowStart   bool // doubling until latency first exceeds the tolerance
+	mu           sync.Mutex
+	limit        float64
+	noLoad       time.Duration
+	windowStart  time.Time
+	sum          time.Duration
+	samples      int
+	drops        int
+	peak         int64 // most in flight during the window
+	recent       time.Duration
+	slowStart    bool          // doubling per round trip until a queue forms
+	overStreak   int           // windows in a row with latency beyond the tolerance
+	streakLimit  float64       // the limit when the streak began
+	streakMean   time.Duration // the first window mean of the streak
+	lowWindows   int           // windows of the streak run under half its first limit
+	lowMin       time.Duration // the lowest window mean of those
+	beyondLittle int           // windows in a row slower than any queue of ours explains
+	probing      bool          // measuring the no-load latency at the minimum limit
+	limitSince   time.Time     // when the limit last changed in slow start
 }
 
 // Option configures an Adaptive limiter.
@@ -97,7 +123,8 @@ func Limits(initial, min, max int) Option {
 	return optionFunc(func(c *adaptiveConfig) { c.initial, c.min, c.max = initial, min, max })
 }
 
-// Window sets how often the limit is updated (default 100 ms); d must be
+// Window sets how often the limit is updated (default 100 ms; in slow
+// start, about once per round trip, at most every Window/8); d must be
 // positive.
 func Window(d time.Duration) Option {
 	if d <= 0 {
@@ -107,7 +134,9 @@ func Window(d time.Duration) Option {
 }
 
 // Tolerance sets how many times the no-load latency is accepted before the
-// limit shrinks (default 2); t must be at least 1.
+// limit shrinks (default 1.5); t must be at least 1. Higher keeps more
+// goodput through noisy latency at the price of a longer queue (higher
+// p99); lower the reverse.
 func Tolerance(t float64) Option {
 	if !(t >= 1) {
 		panic(fmt.Sprintf("shed: Tolerance(%v): must be at least 1", t))
@@ -121,7 +150,7 @@ func AIMD() Option { return optionFunc(func(c *adaptiveConfig) { c.aimd = true }
 
 // NewAdaptive returns an adaptive limiter; see Adaptive for the algorithm.
 func NewAdaptive(opts ...Option) *Adaptive {
-	cfg := adaptiveConfig{initial: 4, min: 2, max: 1000, window: 100 * time.Millisecond, tolerance: 2}
+	cfg := adaptiveConfig{initial: 4, min: 2, max: 1000, window: 100 * time.Millisecond, tolerance: 1.5}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
@@ -149,16 +178,46 @@ func (a *Adaptive) release(start time.Time, o Outcome) {
 	a.peak = max(a.peak, inFlight)
 	switch o {
 	case Success:
+		if a.slowStart && start.Before(a.limitSince) {
+			// Admitted under the previous limit: in slow start, where the
+			// limit changes every round trip, that news is stale.
+			break
+		}
 		a.sum += now.Sub(start)
 		a.samples++
 	case Dropped:
 		a.drops++
 	}
-	if now.Sub(a.windowStart) >= a.cfg.window && a.samples+a.drops > 0 {
+	if a.samples+a.drops > 0 && now.Sub(a.windowStart) >= a.windowLength() {
 		a.update()
 		a.windowStart, a.sum, a.samples, a.drops, a.peak = now, 0, 0, 0, 0
 	}
 }
+
+// windowLength is how long the current window lasts (a.mu held): Window,
+// except in slow start and while a stale estimate is suspected or probed,
+// where the limit doubles about once per round trip
+// (twice the window's mean latency, at least an eighth of Window), so a
+// limiter that starts low reaches a busy service's limit in a few round
+// trips instead of a few Windows, shedding little on the way.
+func (a *Adaptive) windowLength() time.Duration {
+	short := a.slowStart || a.probing || a.beyondLittle > 0 // a stale estimate is suspected
+	if !short || a.samples == 0 || float64(a.samples) < a.limit/2 {
+		return a.cfg.window // short windows: until half a limit's worth has answered
+	}
+	return min(a.cfg.window, max(a.cfg.window/8, 2*a.sum/time.Duration(a.samples)))
+}
+
+// littleMargin widens the Little's-law test for a stale estimate: a stall
+// of the whole process (CPU starved, a long GC) adds the same delay to
+// every request in flight, which the bare bound would take for a stale
+// estimate; a fast phase's estimate is off by far more than this.
+const littleMargin = 2
+
+// dropShare is the share of a window's outcomes that must be Dropped for
+// the limit to shrink on drops alone: a stray timeout among many successes
+// is noise, not overload.
+const dropShare = 0.05
 
 // update applies one window to the limit (a.mu held).
 func (a *Adaptive) update() {
@@ -167,19 +226,49 @@ func (a *Adaptive) update() {
 		mean := a.sum / time.Duration(a.samples)
 		a.recent = mean
 		switch {
+		case a.probing:
+			// Requests admitted at the minimum limit: no queue of ours.
+			a.noLoad, a.probing = mean, false
 		case a.noLoad == 0 || mean < a.noLoad:
 			a.noLoad = mean
 		case !saturated:
+			// Few slots in use: no queue of ours is in this latency, so the
+			// estimate follows it up (it may have been a fast phase).
 			a.noLoad += (mean - a.noLoad) / 10
 		}
+		// Little's law: with at most peak requests in flight, our own queue
+		// can make a request wait at most peak service times, even on a
+		// one-slot service. A window mean beyond tolerance x peak x the
+		// estimate is no queue of ours: the estimate is stale (a faster
+		// phase taught it), whatever the load. Probe for a new one.
+		// Two windows in a row, so one stall of the whole process (a long
+		// GC pause, a starved CPU) does not set off a probe.
+		if a.peak > 0 && float64(mean) > littleMargin*a.cfg.tolerance*float64(a.peak)*float64(a.noLoad) {
+			if a.beyondLittle++; a.beyondLittle >= 2 {
+				a.probe()
+			}
+			return // this latency is not ours: do not move the limit for it
+		} else {
+			a.beyondLittle = 0
+		}
 	}
-	next := a.limit
 	over := a.samples > 0 && float64(a.recent) > a.cfg.tolerance*float64(a.noLoad)
-	if over || a.drops > 0 {
+	overDropped := a.drops > 0 && float64(a.drops) > dropShare*float64(a.samples+a.drops)
+	// Slow start ends as soon as a queue starts to form (latency halfway to
+	// the tolerance), not when it is already over: the latencies of a
+	// window lag the limit by a round trip, and one more doubling on stale
+	// news would overshoot by a whole limit's worth of queue.
+	queueForming := a.samples > 0 && float64(a.recent) > (1+a.cfg.tolerance)/2*float64(a.noLoad)
+	if over || overDropped || queueForming {
 		a.slowStart = false
 	}
+	if a.stale(over) {
+		a.probe()
+		return
+	}
+	next := a.limit
 	switch {
-	case a.drops > 0:
+	case overDropped:
 		next = a.limit * 0.9
 	case a.samples == 0:
 	case a.slowStart:
@@ -195,13 +284,66 @@ func (a *Adaptive) update() {
 	default:
 		gradient := math.Max(0.5, math.Min(1, a.cfg.tolerance*float64(a.noLoad)/float64(a.recent)))
 		next = a.limit * gradient
-		if saturated {
+		if saturated && !over { // room for a small queue, to find spare capacity
 			next += math.Sqrt(a.limit)
 		}
 		next = math.Min(next, 2*a.limit)
 		next = (a.limit + next) / 2
 	}
 	a.limit = math.Max(float64(a.cfg.min), math.Min(float64(a.cfg.max), next))
+	if n := int64(math.Round(a.limit)); n != a.limitN.Load() {
+		a.limitN.Store(n)
+		a.limitSince = time.Now()
+	}
+}
+
+// stale reports whether the no-load estimate looks stale (a.mu held; the
+// window's latency is over the tolerance if over). Latency beyond the
+// tolerance shrinks the limit, and a queue we caused shrinks with it: its
+// latency falls about as fast as the limit does. Latency that stays put
+// while the limit halves is not our queue: the estimate came from a faster
+// phase (health checks, cached answers, 429s) or the service itself got
+// slower. A long overload does not look stale: under it the latency
+// follows the limit down.
+func (a *Adaptive) stale(over bool) bool {
+	if !over || a.slowStart {
+		a.overStreak, a.lowWindows = 0, 0
+		return false
+	}
+	if a.overStreak == 0 {
+		a.streakLimit, a.streakMean = a.limit, a.recent
+	}
+	a.overStreak++
+	// a.limit is the limit this window ran under; latency lags a limit
+	// change by about one latency, so the lower limit must have held for
+	// two windows before the latency is judged.
+	// The lowest latency since, not the latest: a stall adds a spike to
+	// one window, a stale estimate keeps every window up.
+	if a.limit <= 0.5*a.streakLimit || a.limit <= float64(a.cfg.min) {
+		if a.lowWindows == 0 || a.recent < a.lowMin {
+			a.lowMin = a.recent
+		}
+		a.lowWindows++
+	}
+	return a.lowWindows >= 2 && float64(a.lowMin) >= 0.9*float64(a.streakMean)
+}
+
+// probeLimit is the concurrency a probe measures at (Envoy's gradient
+// controller uses 3): low enough that few services queue at it, high
+// enough to keep serving a light load while it measures.
+const probeLimit = 4
+
+// probe measures the no-load latency again (a.mu held), as Envoy's
+// gradient controller re-measures its minimum RTT: the limit drops to at
+// most probeLimit (never below the minimum) for one window, whose requests
+// (those admitted during it) see little or no queue of ours; their mean
+// becomes the estimate, and slow start finds the limit again from there,
+// doubling per round trip. It costs a few round trips at a low limit, and
+// only happens when the estimate is proven stale, never on a timer.
+func (a *Adaptive) probe() {
+	a.probing, a.limitSince, a.slowStart = true, time.Now(), true
+	a.overStreak, a.lowWindows, a.beyondLittle = 0, 0, 0
+	a.limit = math.Min(a.limit, float64(max(a.cfg.min, probeLimit)))
 	a.limitN.Store(int64(math.Round(a.limit)))
 }
 

@@ -8,7 +8,17 @@
 // [Middleware] turns a refusal into 503 Service Unavailable with a
 // Retry-After header, so clients back off instead of retrying into the
 // overload. [NewInFlight] uses a fixed limit; [NewAdaptive] finds the limit
-// from observed latency, so nobody has to tune it.
+// from observed latency, so nobody has to tune it; [NewQueued] adds a short
+// wait queue for bursts.
+//
+// Requests carry a [Priority] in their context: Sheddable ones are refused
+// before Critical ones. The middleware reads it from a header only when
+// told to ([PriorityHeader]), and that is only safe behind a proxy that sets
+// the header: any client can send one.
+//
+// [Limiter] is an interface you may implement (to wrap or replace these
+// limiters, or put a queue of your own in front): hand out permits with
+// [NewPermit] and take them back in [Releaser.ReleasePermit].
 //
 // # When not to use it
 //

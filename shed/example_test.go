@@ -7,7 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/breakeven-go/breakeven/shed"
@@ -72,8 +73,9 @@ func ExampleNewQueued() {
 		}
 		waited <- err
 	}()
-	for l.Stats().Queued == 0 {
-		runtime.Gosched() // until the second request is queued
+	// Wait (a bounded while) until the second request is queued.
+	for deadline := time.Now().Add(5 * time.Second); l.Stats().Queued == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
 	}
 	_, err := l.Acquire(context.Background()) // the queue is full: shed
 	fmt.Println("third:", errors.Is(err, shed.ErrOverloaded))
@@ -84,15 +86,28 @@ func ExampleNewQueued() {
 	// second: <nil>
 }
 
-func ExampleNewMiddleware() {
+func ExampleStatus() {
 	l := shed.NewInFlight(1)
 	p, _ := l.Acquire(context.Background()) // the only slot is taken
 	defer p.Release(shed.Success)
-	h := shed.NewMiddleware(l, http.NotFoundHandler(), shed.Status(http.StatusTooManyRequests), shed.RetryAfter(2*time.Second))
+	h := shed.Middleware(l, http.NotFoundHandler(), shed.Status(http.StatusTooManyRequests))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	fmt.Println(rec.Code, rec.Header().Get("Retry-After") != "")
-	// Output: 429 true
+	fmt.Println(rec.Code)
+	// Output: 429
+}
+
+func ExampleRetryAfter() {
+	l := shed.NewInFlight(1)
+	p, _ := l.Acquire(context.Background()) // the only slot is taken
+	defer p.Release(shed.Success)
+	// Shed clients come back after 2s plus up to 2s of jitter.
+	h := shed.Middleware(l, http.NotFoundHandler(), shed.RetryAfter(2*time.Second))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	ra, _ := strconv.Atoi(rec.Header().Get("Retry-After"))
+	fmt.Println(rec.Code, ra >= 2 && ra <= 4)
+	// Output: 503 true
 }
 
 func ExamplePriorityFrom() {
@@ -109,7 +124,9 @@ func ExampleLimits() {
 
 func ExamplePriorityHeader() {
 	// Callers you control mark requests that must not be shed first.
-	h := shed.NewMiddleware(shed.NewInFlight(10), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Only behind a proxy that sets the header (and strips it from outside
+	// traffic): any client can send it.
+	h := shed.Middleware(shed.NewInFlight(10), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("critical:", shed.PriorityFrom(r.Context()) == shed.Critical)
 	}), shed.PriorityHeader("X-Request-Priority"))
 	req := httptest.NewRequest("GET", "/checkout", nil)
@@ -119,4 +136,50 @@ func ExamplePriorityHeader() {
 	// Output:
 	// critical: true
 	// critical: false
+}
+
+// oneAtATime is a Limiter written outside the package: one request at a
+// time, counting releases by outcome.
+type oneAtATime struct {
+	busy     atomic.Bool
+	released atomic.Int64
+}
+
+func (l *oneAtATime) Acquire(ctx context.Context) (shed.Permit, error) {
+	if err := ctx.Err(); err != nil {
+		return shed.Permit{}, err
+	}
+	if !l.busy.CompareAndSwap(false, true) {
+		return shed.Permit{}, fmt.Errorf("%w: busy", shed.ErrOverloaded)
+	}
+	return shed.NewPermit(l), nil
+}
+
+func (l *oneAtATime) ReleasePermit(granted time.Time, o shed.Outcome) {
+	l.released.Add(1)
+	l.busy.Store(false)
+}
+
+func (l *oneAtATime) Stats() shed.Stats {
+	s := shed.Stats{Limit: 1}
+	if l.busy.Load() {
+		s.InFlight = 1
+	}
+	return s
+}
+
+func ExampleNewPermit() {
+	var l shed.Limiter = &oneAtATime{}
+	h := shed.Middleware(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// While this request runs, a second one is shed.
+		rec := httptest.NewRecorder()
+		shed.Middleware(l, http.NotFoundHandler()).ServeHTTP(rec, r)
+		fmt.Println("second request:", rec.Code)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println("first request:", rec.Code, "in flight after:", l.Stats().InFlight)
+	// Output:
+	// second request: 503
+	// first request: 200 in flight after: 0
 }

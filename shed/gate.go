@@ -10,8 +10,8 @@ import (
 // interleaving of Acquires can exceed it, the check-then-act race of
 // Netflix concurrency-limits #233), and the counters Stats reports.
 type gate struct {
-	inFlight                                atomic.Int64
-	accepted, shedS, shedC, dropped, failed atomic.Uint64
+	inFlight                                           atomic.Int64
+	accepted, shedS, shedC, dropped, failed, cancelled atomic.Uint64
 }
 
 // admit takes a slot if fewer than limit (for Critical requests) or
@@ -46,11 +46,14 @@ func (g *gate) leave(o Outcome) int64 {
 		g.dropped.Add(1)
 	case Failure:
 		g.failed.Add(1)
+	case Cancelled:
+		g.cancelled.Add(1)
 	}
 	return n
 }
 
 func (g *gate) stats(limit int) Stats {
 	return Stats{Limit: limit, InFlight: int(g.inFlight.Load()), Accepted: g.accepted.Load(),
-		ShedSheddable: g.shedS.Load(), ShedCritical: g.shedC.Load(), Dropped: g.dropped.Load(), Failed: g.failed.Load()}
+		ShedSheddable: g.shedS.Load(), ShedCritical: g.shedC.Load(), Dropped: g.dropped.Load(), Failed: g.failed.Load(),
+		Cancelled: g.cancelled.Load()}
 }

@@ -12,6 +12,9 @@ import (
 //
 // A fixed limit works when it was tuned for the service behind it (slots x
 // service time); when it was not, or the service changes, use NewAdaptive.
+//
+// An InFlight is safe for concurrent use; its zero value is not usable:
+// build one with [NewInFlight].
 type InFlight struct {
 	max int64
 	gate

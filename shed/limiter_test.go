@@ -3,6 +3,8 @@ package shed_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,37 +23,51 @@ var limiters = []struct {
 	{"adaptive", func(n int) shed.Limiter { return shed.NewAdaptive(shed.Limits(n, 1, n)) }},
 }
 
-// TestInFlightNeverExceedsLimit: 10k goroutines acquiring and releasing
-// never see more than the limit in flight.
+// TestInFlightNeverExceedsLimit: goroutines hammer the gate at its limit,
+// holding each permit across yields (so admissions really overlap), and
+// never see more than the limit in flight, by their own count or the
+// gate's; the peak reaches the limit and many requests are shed, so the
+// gate was contended exactly where a check-then-add (load, compare, then
+// add, instead of the CAS) lets two in at once. That mutant fails this.
 func TestInFlightNeverExceedsLimit(t *testing.T) {
 	for _, im := range limiters {
 		t.Run(im.name, func(t *testing.T) {
-			const limit = 16
+			const limit, workers, attempts = 4, 8, 20_000
 			l := im.new(limit)
 			var inFlight, peak atomic.Int64
 			var wg sync.WaitGroup
 			ctx := shed.WithPriority(context.Background(), shed.Critical)
-			for range 10_000 {
+			start := make(chan struct{})
+			for range workers {
 				wg.Go(func() {
-					p, err := l.Acquire(ctx)
-					if err != nil {
-						if !errors.Is(err, shed.ErrOverloaded) {
-							t.Errorf("Acquire: %v", err)
+					<-start
+					for range attempts {
+						p, err := l.Acquire(ctx)
+						if err != nil {
+							if !errors.Is(err, shed.ErrOverloaded) {
+								t.Errorf("Acquire: %v", err)
+							}
+							continue
 						}
-						return
+						n := max(inFlight.Add(1), int64(l.Stats().InFlight))
+						for o := peak.Load(); n > o && !peak.CompareAndSwap(o, n); o = peak.Load() {
+						}
+						runtime.Gosched() // hold the slot across yields
+						runtime.Gosched()
+						inFlight.Add(-1)
+						p.Release(shed.Success)
 					}
-					n := inFlight.Add(1)
-					for o := peak.Load(); n > o && !peak.CompareAndSwap(o, n); o = peak.Load() {
-					}
-					inFlight.Add(-1)
-					p.Release(shed.Success)
 				})
 			}
+			close(start)
 			wg.Wait()
+			s := l.Stats()
 			if p := peak.Load(); p > limit {
 				t.Fatalf("%d requests in flight at once, limit %d", p, limit)
+			} else if p < limit || s.ShedCritical == 0 {
+				t.Fatalf("peak %d, %d shed: the gate was never contended at its limit %d", p, s.ShedCritical, limit)
 			}
-			if s := l.Stats(); s.InFlight != 0 || s.Accepted == 0 || s.Accepted+s.ShedCritical != 10_000 {
+			if s.InFlight != 0 || s.Accepted+s.ShedCritical != workers*attempts {
 				t.Fatalf("Stats = %+v", s)
 			}
 		})
@@ -180,12 +196,16 @@ func TestAIMDConverges(t *testing.T) {
 
 func TestBadOptionsPanic(t *testing.T) {
 	for name, f := range map[string]func(){
-		"NewInFlight(0)":    func() { shed.NewInFlight(0) },
-		"Limits(1, 2, 3)":   func() { shed.Limits(1, 2, 3) },
-		"Window(0s)":        func() { shed.Window(0) },
-		"Tolerance(0.5)":    func() { shed.Tolerance(0.5) },
-		"RetryAfter(100ms)": func() { shed.RetryAfter(100 * time.Millisecond) },
-		"Status(200)":       func() { shed.Status(200) },
+		"NewInFlight(0)":       func() { shed.NewInFlight(0) },
+		"Limits(1, 2, 3)":      func() { shed.Limits(1, 2, 3) },
+		"Window(0s)":           func() { shed.Window(0) },
+		"Tolerance(0.5)":       func() { shed.Tolerance(0.5) },
+		"RetryAfter(100ms)":    func() { shed.RetryAfter(100 * time.Millisecond) },
+		"Status(200)":          func() { shed.Status(200) },
+		"RetryAfter(25h0m0s)":  func() { shed.RetryAfter(25 * time.Hour) },
+		"PriorityHeader(\"\")": func() { shed.PriorityHeader("") },
+		"NewPermit(nil)":       func() { shed.NewPermit(nil) },
+		"Middleware(nil":       func() { shed.Middleware(nil, http.NotFoundHandler()) },
 	} {
 		func() {
 			defer func() {

@@ -1,8 +1,9 @@
 // Command service is a small HTTP service that puts every breakeven
 // primitive in its place:
 //
-//   - an ingress load shedder (shed.Adaptive) in front of the work route;
-//   - a per-client rate limit (ratelimit.Keyed, keyed by X-Client-Id);
+//   - a per-client rate limit (ratelimit.Keyed, keyed by X-Client-Id) at
+//     the door, then a load shedder (shed.Adaptive) in front of the work
+//     itself, so 429s never feed the shedder's latency samples;
 //   - a handler that fans out to simulated backends (fanout.ForEach) under
 //     one service-wide budget (fanout.Budget), each call hedged
 //     (hedge.Percentile) against the backends' slow tail;

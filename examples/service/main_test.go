@@ -80,7 +80,7 @@ func TestWorkAndMetrics(t *testing.T) {
 
 func TestRateLimitPerClient(t *testing.T) {
 	base, svc := startService(t)
-	svc.config.Store(Config{Fanout: 1}) // cheap requests
+	svc.config.Store(Config{Fanout: 1, Shed: true}) // cheap requests
 	var limited atomic.Int32
 	var wg sync.WaitGroup
 	for range 200 { // at once: the burst is 50 per client, the rate 100/s
@@ -96,6 +96,12 @@ func TestRateLimitPerClient(t *testing.T) {
 	}
 	if code, _ := get(t, base+"/work", "X-Client-Id", "polite"); code != 200 {
 		t.Fatalf("another client got %d: limits must be per client", code)
+	}
+	// The rate limit is in front of the shedder: its 429s never reached it,
+	// so they took no slot and gave it no latency sample.
+	if st := svc.shedder.Stats(); st.Accepted+st.ShedSheddable+st.ShedCritical != uint64(200-limited.Load()+1) {
+		t.Fatalf("the shedder saw %d requests; want only the %d the rate limit let through",
+			st.Accepted+st.ShedSheddable+st.ShedCritical, 200-limited.Load()+1)
 	}
 }
 

@@ -71,16 +71,24 @@ func newService(cfg Config) *service {
 }
 
 func (s *service) routes() http.Handler {
-	work := ratelimit.Middleware(s.limiter, http.HandlerFunc(s.work), ratelimit.KeyFunc(clientID))
+	// The rate limiter goes in front of the shedder: a client over its rate
+	// is answered 429 before the shedder sees the request, so those fast
+	// refusals take no slot and never teach the shedder a no-load latency
+	// that real work cannot meet (shed.Adaptive would re-measure it, at the
+	// price of a few round trips at a low limit).
+	work := http.HandlerFunc(s.work)
 	shedWork := shed.Middleware(s.shedder, work)
-	mux := http.NewServeMux()
-	mux.Handle("GET /work", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
+	protected := ratelimit.Middleware(s.limiter, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.config.Load().Shed {
 			shedWork.ServeHTTP(w, r)
 		} else {
 			work.ServeHTTP(w, r)
 		}
+	}), ratelimit.KeyFunc(clientID))
+	mux := http.NewServeMux()
+	mux.Handle("GET /work", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		protected.ServeHTTP(w, r)
 	}))
 	mux.HandleFunc("GET /metrics", s.metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })

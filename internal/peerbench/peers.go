@@ -137,8 +137,8 @@ func failsafeHedge(call suites.Call) suites.Call {
 // with its defaults, through its own HTTP handler (which answers 429 when
 // the limit is reached; the suite counts it as shed).
 func Shed() benchutil.Suite {
-	return withPeers(suites.Shed(), func(string) []benchutil.Impl {
-		return []benchutil.Impl{{Name: "failsafe", Trial: suites.ShedTrial(failsafeShed)}}
+	return withPeers(suites.Shed(), func(workload string) []benchutil.Impl {
+		return []benchutil.Impl{{Name: "failsafe", Trial: suites.ShedTrialFor(workload, failsafeShed)}}
 	})
 }
 

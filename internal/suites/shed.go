@@ -16,10 +16,16 @@ import (
 
 // SlotBackend serves each request on one of slots slots for service time,
 // queueing the rest without bound: capacity is slots/service requests per
-// second, and past it latency grows until shedding stops it.
+// second, and past it latency grows until shedding stops it. Requests for
+// FastPath are answered at once, without a slot (health checks, cached
+// answers).
 func SlotBackend(slots int, service time.Duration) http.Handler {
 	sem := make(chan struct{}, slots)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == FastPath {
+			io.WriteString(w, "ok")
+			return
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-r.Context().Done():
@@ -96,45 +102,118 @@ const (
 	overloadTrial    = time.Second
 )
 
+// FastPath is the SlotBackend path answered at once.
+const FastPath = "/fast"
+
+// The Shed suite's workloads: the plain overload, and the same load under
+// each of the two attacks of issue 18 that once broke the adaptive limiter.
+const (
+	// ShedOverload: x% of capacity, open loop, for overloadTrial.
+	ShedOverload = "overload"
+	// ShedCancels: the same, plus one client that sends a request every
+	// 100 ms and cancels it 2 ms later, while it is being served.
+	ShedCancels = "cancels"
+	// ShedQuietThenSlow: 1 s of fast requests (FastPath, 200 req/s) first,
+	// then the same load; only the second part is measured.
+	ShedQuietThenSlow = "quiet-then-slow"
+)
+
 // Shed is shed's breakeven suite for cmd/breakeven: goodput (answers within
 // 200 ms per second, as a fraction of capacity) of a 4-slot x 10 ms backend
 // behind the middleware on loopback, offered 50% to 400% of its capacity
 // open-loop for one second. No shedding (impl=none) is the baseline;
 // impl=adaptive is an untuned NewAdaptive(), impl=inflight a hand-tuned
-// NewInFlight(8). At half load shedding changes nothing; at exactly
-// capacity the adaptive limiter gives up 6-8% of goodput (0.92x-0.94x in
-// BENCHMARKS.md), its price for needing no tuning. p99 and the shed share
-// are in shed's BenchmarkOverload.
+// NewInFlight(8). The cancels and quiet-then-slow workloads run the same
+// load under an attack: compare each impl's row there with its overload
+// row. At half load shedding changes nothing; at exactly capacity a
+// limiter that must learn the limit sheds a little that an unprotected
+// backend would have served. p99 and the shed share are in shed's
+// BenchmarkOverload.
 func Shed() benchutil.Suite {
+	var ws []benchutil.Workload
+	for _, w := range []string{ShedOverload, ShedCancels, ShedQuietThenSlow} {
+		ws = append(ws, benchutil.Workload{Name: w, Impls: []benchutil.Impl{
+			{Name: "none", Trial: ShedTrialFor(w, func(h http.Handler) http.Handler { return h })},
+			{Name: "adaptive", Trial: ShedTrialFor(w, func(h http.Handler) http.Handler { return shed.Middleware(shed.NewAdaptive(), h) })},
+			{Name: "inflight", Trial: ShedTrialFor(w, func(h http.Handler) http.Handler { return shed.Middleware(shed.NewInFlight(8), h) })},
+		}})
+	}
 	return benchutil.Suite{
 		Name: "Shed", Primitive: "shed.Adaptive", Impl: "adaptive", Baseline: "none", BaselineDesc: "no shedding",
 		Metric: "goodput", HigherIsBetter: true, XName: "load %", Xs: []int{50, 100, 200, 400},
-		Workloads: []benchutil.Workload{{Name: "overload", Impls: []benchutil.Impl{
-			{Name: "none", Trial: ShedTrial(func(h http.Handler) http.Handler { return h })},
-			{Name: "adaptive", Trial: ShedTrial(func(h http.Handler) http.Handler { return shed.Middleware(shed.NewAdaptive(), h) })},
-			{Name: "inflight", Trial: ShedTrial(func(h http.Handler) http.Handler { return shed.Middleware(shed.NewInFlight(8), h) })},
-		}}},
+		Workloads: ws,
 	}
 }
 
-// ShedTrial returns the shed suite's trial for a load shedder: it serves
-// wrap(backend) on a loopback listener (wrap is called once per trial, so
-// limiter state starts fresh), offers it x% of overloadCapacity for
-// overloadTrial, and returns the good answers per second over the capacity.
+// ShedTrial is ShedTrialFor(ShedOverload, wrap).
 func ShedTrial(wrap func(http.Handler) http.Handler) benchutil.Trial {
+	return ShedTrialFor(ShedOverload, wrap)
+}
+
+// ShedTrialFor returns the shed suite's trial of a workload for a load
+// shedder: it serves wrap(backend) on a loopback listener (wrap is called
+// once per trial, so limiter state starts fresh), runs the workload's
+// attack if any, offers x% of overloadCapacity for overloadTrial, and
+// returns the good answers per second over the capacity.
+func ShedTrialFor(workload string, wrap func(http.Handler) http.Handler) benchutil.Trial {
+	switch workload {
+	case ShedOverload, ShedCancels, ShedQuietThenSlow:
+	default:
+		panic(fmt.Sprintf("suites: ShedTrialFor(%q): no such workload", workload))
+	}
 	return func(ctx context.Context, loadPct int) (float64, error) {
 		srv := httptest.NewServer(wrap(SlotBackend(4, 10*time.Millisecond)))
 		defer srv.Close()
 		tr := &http.Transport{MaxIdleConnsPerHost: 1000}
 		defer tr.CloseIdleConnections()
 		client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		if workload == ShedQuietThenSlow {
+			OpenLoop(ctx, client, srv.URL+FastPath, 200, time.Second, overloadDeadline)
+		}
+		stop := func() {}
+		if workload == ShedCancels {
+			stop = cancelEvery(ctx, client, srv.URL, 100*time.Millisecond, 2*time.Millisecond)
+		}
 		res := OpenLoop(ctx, client, srv.URL, overloadCapacity*loadPct/100, overloadTrial, overloadDeadline)
+		stop()
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		if res.Other > 0 {
-			return 0, fmt.Errorf("shed trial at load %d%%: %d requests failed or got an unexpected status", loadPct, res.Other)
+			return 0, fmt.Errorf("shed trial %s at load %d%%: %d requests failed or got an unexpected status", workload, loadPct, res.Other)
 		}
 		return float64(res.Good) / (overloadCapacity * overloadTrial.Seconds()), nil
 	}
+}
+
+// cancelEvery is the cancelling client: every period it sends a request to
+// url and cancels it after wait, until the returned stop is called (which
+// waits for it).
+func cancelEvery(ctx context.Context, client *http.Client, url string, period, wait time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			wg.Go(func() {
+				rctx, rcancel := context.WithTimeout(ctx, wait)
+				defer rcancel()
+				req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
+				if err != nil {
+					return
+				}
+				if resp, err := client.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			})
+		}
+	})
+	return func() { cancel(); wg.Wait() }
 }

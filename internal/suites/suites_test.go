@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -73,4 +74,39 @@ func TestShedTrialStopsWithContext(t *testing.T) {
 	if _, err := Shed().Workloads[0].Impl("adaptive").Trial(ctx, 100); !errors.Is(err, context.Canceled) {
 		t.Fatalf("trial with a cancelled context: err = %v, want context.Canceled", err)
 	}
+}
+
+// TestShedAttackWorkloads checks the Shed suite carries both attacks for
+// every impl, that each attacked trial runs and returns a goodput (the
+// cancelling client's cancelled requests count for nothing), and that an
+// unknown workload is refused at construction.
+func TestShedAttackWorkloads(t *testing.T) {
+	s := Shed()
+	var names []string
+	for _, w := range s.Workloads {
+		names = append(names, w.Name)
+		for _, impl := range []string{"none", "adaptive", "inflight"} {
+			if w.Impl(impl).Trial == nil {
+				t.Fatalf("workload %s lacks impl=%s", w.Name, impl)
+			}
+		}
+	}
+	if strings.Join(names, ",") != "overload,cancels,quiet-then-slow" {
+		t.Fatalf("Shed workloads = %v", names)
+	}
+	if testing.Short() {
+		t.Skip("two trials of a few seconds")
+	}
+	for _, w := range s.Workloads[1:] {
+		g, err := w.Impl("adaptive").Trial(t.Context(), 50)
+		if err != nil || g <= 0 {
+			t.Fatalf("%s trial at half load: goodput %v, err %v", w.Name, g, err)
+		}
+	}
+	defer func() {
+		if msg, _ := recover().(string); !strings.HasPrefix(msg, "suites: ShedTrialFor(\"nope\")") {
+			t.Fatalf("ShedTrialFor(nope) panicked with %q", msg)
+		}
+	}()
+	ShedTrialFor("nope", nil)
 }
