@@ -23,15 +23,15 @@
 //     atomic.Int64.
 //
 //   - [github.com/breakeven-go/breakeven/shard.Map]: a read-mostly map read
-//     by many goroutines (lock-free reads: 0.59x a map under a sync.RWMutex
-//     at 1% writes on 2 cores). Not for write-heavy maps on few cores (1.6x
-//     at 50% writes) or a single goroutine.
+//     by many goroutines (lock-free reads beat a map under a sync.RWMutex
+//     once several goroutines read). Not for write-heavy maps on few cores
+//     or a single goroutine, where the RWMutex map costs less.
 //
 //   - [github.com/breakeven-go/breakeven/cow.Value] and
 //     [github.com/breakeven-go/breakeven/cow.Map]: configuration and other
-//     read-mostly data read on every request (a read costs 0.05x an RWMutex
-//     map's at 2 goroutines). Not when writes are frequent or the map is
-//     large: every write copies it.
+//     read-mostly data read on every request (a read is one atomic load, a
+//     small fraction of an RWMutex map's under contention). Not when writes
+//     are frequent or the map is large: every write copies it.
 //
 //   - [github.com/breakeven-go/breakeven/fanout.Map] and
 //     [github.com/breakeven-go/breakeven/fanout.ForEach]: run a slice of
@@ -62,5 +62,12 @@
 //     the limit from latency. Not for work that should queue.
 //
 // Each package doc names its baseline and the regime where the baseline is
-// the better choice, with the numbers measured here.
+// the better choice; the numbers are in BENCHMARKS.md, written by
+// scripts/benchmarks.sh from one run, and on your machine in the report.
+//
+// # One convention
+//
+// Every package follows the same API rules (constructor and option names,
+// error hooks, failure policies, zero values, Stats): CONTRIBUTING.md in the
+// repository states them.
 package breakeven
