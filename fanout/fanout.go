@@ -20,8 +20,7 @@ import (
 //   - if the remaining items' estimated cost is under minParallelWork, it
 //     runs them in the same loop: starting, scheduling and joining a second
 //     goroutine costs a few microseconds, which such a job cannot win back;
-//   - otherwise it starts up to Limit-1 workers and works as the Limit-th
-//     itself, each taking chunks of consecutive items from a shared atomic
+//   - otherwise it starts up to Limit workers, each taking chunks of consecutive items from a shared atomic
 //     cursor, sized so that one chunk takes about chunkTime (the cursor's
 //     cache line then moves between cores rarely) but every worker still
 //     gets at least 4 chunks to even out uneven items.
@@ -47,9 +46,8 @@ const (
 // holding the original value and stack, even if other items failed first.
 // If fn calls runtime.Goexit, see [ErrGoexit].
 //
-// Map starts at most Limit-1 goroutines (default GOMAXPROCS) and runs
-// items on the caller's goroutine too, whatever the number of items, and
-// nothing until a unit of the Budget (if any) is held; see [Budget] for
+// Map starts at most Limit goroutines (default GOMAXPROCS), whatever the
+// number of items, and runs nothing until a unit of the Budget (if any) is held; see [Budget] for
 // fan-out nested in fn. Its adaptive rule (see the package doc) decides
 // between a plain loop and fan-out.
 //
@@ -177,16 +175,36 @@ func (j *job[T, R]) do(ctx context.Context, o *outcome, i int) bool {
 }
 
 // loop runs items [from, to) in order on the calling goroutine and returns
-// how far it got.
+// how far it got. It is the hot path: per item one atomic load (o.stop) and
+// a direct call of fn, in a loop of its own for ForEach and for Map.
 func (j *job[T, R]) loop(ctx context.Context, o *outcome, from, to int) int {
-	for i := from; i < to; i++ {
+	items := j.items[:to]
+	if each := j.each; each != nil {
+		for i := from; i < len(items); i++ {
+			if o.stop.Load() {
+				o.skipped.Store(true)
+				return i
+			}
+			if err := each(ctx, items[i]); err != nil && !o.fail(i, err) {
+				return i + 1
+			}
+		}
+		return to
+	}
+	fn, results := j.fn, j.results[:to]
+	for i := from; i < len(items); i++ {
 		if o.stop.Load() {
 			o.skipped.Store(true)
 			return i
 		}
-		if !j.do(ctx, o, i) {
-			return i + 1
+		r, err := fn(ctx, items[i])
+		if err != nil {
+			if !o.fail(i, err) {
+				return i + 1
+			}
+			continue
 		}
+		results[i] = r
 	}
 	return to
 }
@@ -210,10 +228,12 @@ func (j *job[T, R]) sample(ctx context.Context, o *outcome, n int) (next int, pe
 	return next, elapsed / time.Duration(next)
 }
 
-// fanOut runs items [from, n) on up to cfg.limit goroutines, the caller's
-// (which runs on the call's unit) and cfg.limit-1 workers it starts, each
-// with a unit of the budget (if any) got without waiting, so a busy budget
-// slows this call down rather than blocking it.
+// fanOut starts up to cfg.limit workers for items [from, n), for the
+// caller to wait for: the first on the caller's unit, the others each with a
+// unit of the budget (if any) got without waiting, so a busy budget slows
+// this call down rather than blocking it. The caller waits rather than
+// work as one of them: a goroutine it starts and does not wait for stays in
+// its P's runnext slot, which another P steals only after a pause.
 func (j *job[T, R]) fanOut(mine, ctx context.Context, o *outcome, wg *sync.WaitGroup, from int, perItem time.Duration, cfg config) {
 	n := len(j.items)
 	remaining := n - from
@@ -231,23 +251,28 @@ func (j *job[T, R]) fanOut(mine, ctx context.Context, o *outcome, wg *sync.WaitG
 	c := &cursor{from: from, n: n, size: chunk, count: int64(remaining/chunk + min(remaining%chunk, 1))}
 	workers = int(min(int64(workers), c.count))
 
-	for w := 1; w < workers; w++ {
-		if cfg.budget != nil && !cfg.budget.tryAcquire() {
-			break
+	for w := range workers {
+		// Worker 0 runs on the caller's unit, which the caller does not use
+		// while it waits; the others only with a unit got without waiting.
+		wctx, owned := mine, false
+		if w > 0 && cfg.budget != nil {
+			if !cfg.budget.tryAcquire() {
+				break
+			}
+			wctx, owned = cfg.budget.mark(ctx), true
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if cfg.budget != nil {
+			if owned {
 				defer cfg.budget.release()
 			}
 			guard(func() error {
-				j.chunks(cfg.budget.mark(ctx), o, c)
+				j.chunks(wctx, o, c)
 				return nil
 			}, o.ended)
 		}()
 	}
-	j.chunks(mine, o, c)
 }
 
 // cursor hands out chunks [from+k*size, from+(k+1)*size) ∩ [from, n) for
