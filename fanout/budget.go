@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-
-	"golang.org/x/sync/semaphore"
 )
 
 // Budget is a concurrency limit shared by many Map, ForEach and Group
@@ -15,18 +13,21 @@ import (
 // service behind it.
 //
 // Every fn call runs under one unit of the Budget, and the ctx it receives
-// says so. A call made with that ctx and the same Budget (a fan-out nested
-// in an fn) does not wait for a second unit, which with every unit held by
-// such fns would wait for ever: it runs on the unit of the fn that made it,
-// and adds workers only with units it gets without waiting. The unit is lent
-// to one nested call at a time; a second call made at the same time with the
-// same ctx (from a goroutine fn started) waits for a unit of its own, so the
-// Budget's bound holds exactly.
+// says so. A fan-out nested in an fn (a call made with that ctx, or with a
+// ctx derived from it, naming the same Budget) does not wait for a second
+// unit, which with every unit held by such fns would wait for ever: it runs
+// on the unit of the fn it is nested in, and adds workers only with units it
+// gets without waiting. That unit is lent to one nested call at a time; a
+// second nested call made at the same time (from a goroutine fn started, or
+// from the items of a fan-out without this Budget) waits for whichever comes
+// first, a unit of its own or the lent unit's return, so the Budget's bound
+// holds exactly and nesting never deadlocks on it.
 //
 // A Budget is safe for concurrent use; use NewBudget (the zero Budget is not
-// usable). Waiting for a unit honours the call's ctx.
+// usable). Waiting for a unit honours the call's ctx, and waiters are served
+// in arrival order.
 type Budget struct {
-	sem     *semaphore.Weighted
+	units   chan struct{} // one element per unit held; a channel so that a wait can also watch a lease
 	size    int
 	inUse   atomic.Int64
 	waiting atomic.Int64
@@ -38,7 +39,7 @@ func NewBudget(n int) *Budget {
 	if n < 1 {
 		panic(fmt.Sprintf("fanout: NewBudget(%d): must be at least 1", n))
 	}
-	return &Budget{sem: semaphore.NewWeighted(int64(n)), size: n}
+	return &Budget{units: make(chan struct{}, n), size: n}
 }
 
 // The helpers below are what every entry point of this package (Map,
@@ -55,8 +56,30 @@ func NewBudget(n int) *Budget {
 // holder runs on a unit of b.
 type unitKey struct{ b *Budget }
 
-// lease is one held unit, lendable to one nested call at a time.
-type lease struct{ lent atomic.Bool }
+// lease is one held unit, lendable to one nested call at a time: free
+// holds a token while no call borrows it.
+type lease struct{ free chan struct{} }
+
+// tryBorrow borrows l if no other call does; a nil l cannot be borrowed.
+func (l *lease) tryBorrow() bool {
+	if l == nil {
+		return false
+	}
+	select {
+	case <-l.free:
+		return true
+	default:
+		return false
+	}
+}
+
+// returned is ready when l can be borrowed (never for a nil l).
+func (l *lease) returned() <-chan struct{} {
+	if l == nil {
+		return nil
+	}
+	return l.free
+}
 
 // unit is the unit a call runs on: owned (lease nil, released by exit) or
 // borrowed from the fn that made the call (handed back by exit). The zero
@@ -66,42 +89,43 @@ type unit struct {
 	lease *lease
 }
 
-// enter returns the unit a call made with ctx runs on: the unit ctx's
-// holder runs on, if the call is nested in an fn of b and that unit is not
-// lent to another call now; otherwise a unit acquired from b, waiting for one
-// and returning context.Cause(ctx) if ctx is done first. A nil b returns the
-// zero unit.
+// enter returns the unit a call made with ctx runs on: the unit of the fn
+// ctx comes from, if the call is nested in an fn of b and no other call
+// borrows that unit now; else a unit of b free now; else whichever comes
+// first of the two, waiting and returning context.Cause(ctx) if ctx is done
+// first. A nil b returns the zero unit.
 func (b *Budget) enter(ctx context.Context) (unit, error) {
 	if b == nil {
 		return unit{}, nil
 	}
-	if l := b.borrow(ctx); l != nil {
+	l, _ := ctx.Value(unitKey{b}).(*lease)
+	if l.tryBorrow() {
 		return unit{b: b, lease: l}, nil
 	}
-	if err := b.acquire(ctx); err != nil {
-		return unit{}, err
+	if b.tryAcquire() {
+		return unit{b: b}, nil
 	}
-	return unit{b: b}, nil
+	b.waiting.Add(1)
+	defer b.waiting.Add(-1)
+	select {
+	case b.units <- struct{}{}:
+		b.took()
+		return unit{b: b}, nil
+	case <-l.returned():
+		return unit{b: b, lease: l}, nil
+	case <-ctx.Done():
+		return unit{}, context.Cause(ctx)
+	}
 }
 
 // exit gives back what enter returned.
 func (u unit) exit() {
 	switch {
 	case u.lease != nil:
-		u.lease.lent.Store(false)
+		u.lease.free <- struct{}{}
 	case u.b != nil:
 		u.b.release()
 	}
-}
-
-// borrow returns the lease of the unit ctx's holder runs on, marked lent,
-// or nil if ctx holds no unit of b or its unit is lent already.
-func (b *Budget) borrow(ctx context.Context) *lease {
-	l, _ := ctx.Value(unitKey{b}).(*lease)
-	if l != nil && l.lent.CompareAndSwap(false, true) {
-		return l
-	}
-	return nil
 }
 
 // mark returns ctx marked as held by a goroutine running on a unit of b,
@@ -110,28 +134,37 @@ func (b *Budget) mark(ctx context.Context) context.Context {
 	if b == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, unitKey{b}, new(lease))
+	l := &lease{free: make(chan struct{}, 1)}
+	l.free <- struct{}{}
+	return context.WithValue(ctx, unitKey{b}, l)
 }
 
-// acquire waits for a unit, or returns context.Cause(ctx) once ctx is done.
+// acquire waits for a unit of its own (never a lent one), or returns
+// context.Cause(ctx) once ctx is done.
 func (b *Budget) acquire(ctx context.Context) error {
+	if b.tryAcquire() {
+		return nil
+	}
 	b.waiting.Add(1)
-	err := b.sem.Acquire(ctx, 1)
-	b.waiting.Add(-1)
-	if err != nil {
+	defer b.waiting.Add(-1)
+	select {
+	case b.units <- struct{}{}:
+		b.took()
+		return nil
+	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
-	b.took()
-	return nil
 }
 
 // tryAcquire takes a unit if one is free now.
 func (b *Budget) tryAcquire() bool {
-	if !b.sem.TryAcquire(1) {
+	select {
+	case b.units <- struct{}{}:
+		b.took()
+		return true
+	default:
 		return false
 	}
-	b.took()
-	return true
 }
 
 func (b *Budget) took() {
@@ -143,7 +176,7 @@ func (b *Budget) took() {
 // release gives back a unit from acquire or tryAcquire.
 func (b *Budget) release() {
 	b.inUse.Add(-1)
-	b.sem.Release(1)
+	<-b.units
 }
 
 // BudgetStats is a snapshot of a Budget.

@@ -80,9 +80,7 @@ func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 // nil, learns how the task ended: nil, its error, a *PanicError, ErrGoexit,
 // or why it did not start.
 func (g *Group) start(fn func(ctx context.Context) error, wait bool, end func(error)) bool {
-	if g.ctx == nil {
-		panic("fanout: Group used without NewGroup")
-	}
+	g.check()
 	if fn == nil {
 		panic("fanout: Group.Go(nil)")
 	}
@@ -106,11 +104,10 @@ func (g *Group) start(fn func(ctx context.Context) error, wait bool, end func(er
 			g.slots.Release(1)
 			return false
 		default:
-			if l := g.budget.borrow(g.ctx); l != nil {
-				u = unit{b: g.budget, lease: l} // nested: run here, on the caller's unit
-			} else if g.budget.acquire(g.ctx) == nil {
-				u = unit{b: g.budget}
-			} else {
+			// Nested under an fn of the same Budget, enter may lend this
+			// goroutine's unit: the task then runs here, on it.
+			var err error
+			if u, err = g.budget.enter(g.ctx); err != nil {
 				g.slots.Release(1)
 				return g.skip(wait, end)
 			}
@@ -153,6 +150,12 @@ func (g *Group) start(fn func(ctx context.Context) error, wait bool, end func(er
 	return true
 }
 
+func (g *Group) check() {
+	if g.ctx == nil {
+		panic("fanout: Group used without NewGroup")
+	}
+}
+
 // skip records a task Go did not start, for Wait and end, and returns
 // false. TryGo's caller learns it from TryGo's result instead.
 func (g *Group) skip(wait bool, end func(error)) bool {
@@ -175,7 +178,11 @@ func (g *Group) skip(wait bool, end func(error)) bool {
 // a task that called runtime.Goexit), or if there is none and a task was not
 // started, the cause of the cancellation that stopped it; or re-panics a
 // task's panic as *PanicError, even if another task failed first.
+//
+// Wait and Stop must not be called from one of the group's tasks: they wait
+// for every task, that one included.
 func (g *Group) Wait() error {
+	g.check()
 	g.wg.Wait()
 	g.cancel(nil)
 	g.o.mu.Lock()
@@ -188,6 +195,7 @@ func (g *Group) Wait() error {
 // defer so that an early return never leaves tasks running. It returns what
 // Wait returns.
 func (g *Group) Stop() error {
+	g.check()
 	g.cancel(nil)
 	return g.Wait()
 }
@@ -204,6 +212,9 @@ type Future[R any] struct {
 // result with a nil error), one that panicked its *PanicError, one that
 // called runtime.Goexit ErrGoexit.
 func (f *Future[R]) Get() (R, error) {
+	if f.done == nil {
+		panic("fanout: Future not made by Spawn")
+	}
 	<-f.done
 	return f.v, f.err
 }

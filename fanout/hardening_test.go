@@ -386,9 +386,12 @@ func TestAbsurdValuesAndMisuse(t *testing.T) {
 		}
 	})
 	for name, f := range map[string]func(){
-		"Map with a nil":     func() { fanout.Map[int, int](context.Background(), ints(3), nil) },
-		"ForEach with a nil": func() { fanout.ForEach(nil, ints(3), func(context.Context, int) error { return nil }) }, //nolint:staticcheck // a nil ctx on purpose
-		"Group used without": func() { new(fanout.Group).Go(func(context.Context) error { return nil }) },
+		"Map with a nil":              func() { fanout.Map[int, int](context.Background(), ints(3), nil) },
+		"ForEach with a nil":          func() { fanout.ForEach(nil, ints(3), func(context.Context, int) error { return nil }) }, //nolint:staticcheck // a nil ctx on purpose
+		"Group used without":          func() { new(fanout.Group).Go(func(context.Context) error { return nil }) },
+		"Group used without NewGroup": func() { new(fanout.Group).Wait() },
+		"WithBudget(&Budget{})":       func() { fanout.WithBudget(new(fanout.Budget)) },
+		"Future not made by Spawn":    func() { new(fanout.Future[int]).Get() },
 		"Group.Go(nil)": func() {
 			g, _ := fanout.NewGroup(context.Background())
 			g.Go(nil)
@@ -462,6 +465,49 @@ func TestCancelDuringNestedCallsKeepsBudgetWhole(t *testing.T) {
 		}
 		if s := b.Stats(); s.InUse != 0 || s.Peak > 2 {
 			t.Fatalf("budget after a cancelled nested fan-out: %+v", s)
+		}
+	})
+}
+
+// Found while hunting: calls nested under an fn of a Budget, but through a
+// fan-out without it (a Group or a Map with no Budget in between), run in
+// parallel; only one can borrow the fn's unit, and the others must wait for
+// it as well as for a free unit, or with NewBudget(1) they wait for ever.
+func TestNestedBudgetThroughUnbudgetedFanOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := fanout.NewBudget(1)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		var leaves maxTracker
+		leaf := func(context.Context, int) error {
+			leaves.enter()
+			defer leaves.exit()
+			time.Sleep(time.Millisecond)
+			return nil
+		}
+		err := fanout.ForEach(ctx, ints(2), func(ctx context.Context, _ int) error {
+			// No Budget here: both items inherit the outer fn's unit.
+			if err := fanout.ForEach(ctx, ints(3), func(ctx context.Context, _ int) error {
+				return fanout.ForEach(ctx, ints(2), leaf, fanout.WithBudget(b))
+			}, fanout.Limit(3), fanout.Chunk(1)); err != nil {
+				return err
+			}
+			g, _ := fanout.NewGroup(ctx, fanout.Limit(3))
+			for range 3 {
+				g.Go(func(ctx context.Context) error {
+					return fanout.ForEach(ctx, ints(2), leaf, fanout.WithBudget(b))
+				})
+			}
+			return g.Wait()
+		}, fanout.WithBudget(b), fanout.Limit(2))
+		if err != nil {
+			t.Fatalf("nested fan-out through an unbudgeted one: %v", err)
+		}
+		if m := leaves.max.Load(); m != 1 {
+			t.Fatalf("%d leaf calls at once on NewBudget(1)", m)
+		}
+		if s := b.Stats(); s.InUse != 0 || s.Peak != 1 || s.Waiting != 0 {
+			t.Fatalf("budget stats %+v", s)
 		}
 	})
 }

@@ -51,6 +51,9 @@ func WithBudget(b *Budget) Option {
 	if b == nil {
 		panic("fanout: WithBudget(nil)")
 	}
+	if b.units == nil {
+		panic("fanout: WithBudget(&Budget{}): use NewBudget")
+	}
 	return optionFunc(func(c *config) { c.budget = b })
 }
 
