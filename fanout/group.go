@@ -62,8 +62,10 @@ func NewGroup(ctx context.Context, opts ...Option) (*Group, context.Context) {
 // Go starts fn in a new goroutine once fewer than Limit tasks run and,
 // if the group has a Budget, once it holds a unit, waiting for the slot
 // first and then for the unit (so that a Go waiting for a slot holds no
-// unit another caller could use). If the group's context is done before fn
-// could start, fn does not run and Wait reports it.
+// unit another caller could use). Nested under an fn of the same Budget, it
+// may instead run fn on the calling goroutine, on that fn's unit (see
+// [Group]). If the group's context is done before fn could start, fn does
+// not run and Wait reports it.
 func (g *Group) Go(fn func(ctx context.Context) error) {
 	g.start(fn, true, nil)
 }

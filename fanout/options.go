@@ -23,7 +23,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // Limit caps the number of fn calls running at once in one Map or ForEach
-// call (and so the worker goroutines it starts). The default is GOMAXPROCS,
+// call or one Group (and so the goroutines it starts). The default is GOMAXPROCS,
 // right for CPU-bound fn; I/O-bound fn usually wants more (Limit(100) for
 // calls to a service that can take 100 in flight from this caller). n must
 // be at least 1.

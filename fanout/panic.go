@@ -22,6 +22,7 @@ type PanicError struct {
 	Stack []byte // the panicking goroutine's stack, from debug.Stack
 }
 
+// Error returns the panic value and the stack it was raised on.
 func (p *PanicError) Error() string {
 	return fmt.Sprintf("fanout: fn panicked: %v\n\n%s", p.Value, p.Stack)
 }
