@@ -202,7 +202,8 @@ func (g *Group) Stop() error {
 	return g.Wait()
 }
 
-// Future is the typed result of a task started with Spawn.
+// Future is the typed result of a task started with Spawn (the zero Future
+// is not usable).
 type Future[R any] struct {
 	done chan struct{}
 	v    R
