@@ -153,7 +153,7 @@ func (g *Group) start(fn func(ctx context.Context) error, wait bool, end func(er
 }
 
 func (g *Group) check() {
-	if g.ctx == nil {
+	if g == nil || g.ctx == nil {
 		panic("fanout: Group used without NewGroup")
 	}
 }

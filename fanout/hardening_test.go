@@ -390,8 +390,12 @@ func TestAbsurdValuesAndMisuse(t *testing.T) {
 		"ForEach with a nil":          func() { fanout.ForEach(nil, ints(3), func(context.Context, int) error { return nil }) }, //nolint:staticcheck // a nil ctx on purpose
 		"Group used without":          func() { new(fanout.Group).Go(func(context.Context) error { return nil }) },
 		"Group used without NewGroup": func() { new(fanout.Group).Wait() },
-		"WithBudget(&Budget{})":       func() { fanout.WithBudget(new(fanout.Budget)) },
-		"Future not made by Spawn":    func() { new(fanout.Future[int]).Get() },
+		"Group used": func() { // a nil *Group
+			var g *fanout.Group
+			fanout.Spawn(g, func(context.Context) (int, error) { return 0, nil })
+		},
+		"WithBudget(&Budget{})":    func() { fanout.WithBudget(new(fanout.Budget)) },
+		"Future not made by Spawn": func() { new(fanout.Future[int]).Get() },
 		"Group.Go(nil)": func() {
 			g, _ := fanout.NewGroup(context.Background())
 			g.Go(nil)

@@ -35,8 +35,9 @@ func Limit(n int) Option {
 }
 
 // Chunk makes each worker take n consecutive items at a time instead of the
-// adaptive chunk size, and skips the serial-or-parallel decision (fanout
-// then always fans out). n must be at least 1.
+// adaptive chunk size, and skips the serial-or-parallel decision (with a
+// Limit above 1, fanout then always fans out). A chunk larger than the
+// items is all of them. n must be at least 1.
 func Chunk(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("fanout: Chunk(%d): must be at least 1", n))
