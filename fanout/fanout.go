@@ -127,34 +127,29 @@ func (j *job[T, R]) run(parent context.Context, cfg config) error {
 		wg.Wait()
 	}()
 
-	next := 0
 	guard(func() error {
 		mine := cfg.budget.mark(ctx)
 		switch {
 		case cfg.limit == 1:
-			next = j.loop(mine, o, 0, n)
-			return nil
+			j.loop(mine, o, 0, n)
 		case cfg.chunk == 0 && cfg.limit <= runtime.GOMAXPROCS(0):
-			var perItem time.Duration
-			next, perItem = j.sample(mine, o, n)
-			if next == n || o.stop.Load() {
-				return nil
+			next, perItem, ok := j.sample(mine, o, n)
+			switch {
+			case !ok || next == n:
+			case time.Duration(n-next)*perItem < minParallelWork:
+				j.loop(mine, o, next, n)
+			default:
+				j.fanOut(mine, ctx, o, &wg, next, perItem, cfg)
 			}
-			if time.Duration(n-next)*perItem < minParallelWork {
-				next = j.loop(mine, o, next, n)
-				return nil
-			}
-			j.fanOut(mine, ctx, o, &wg, next, perItem, cfg)
 		default:
 			j.fanOut(mine, ctx, o, &wg, 0, 0, cfg)
 		}
-		next = n
 		return nil
 	}, o.ended)
 	wg.Wait()
 
 	var cause error
-	if (next < n || o.skipped.Load()) && parent.Err() != nil {
+	if o.skipped.Load() && parent.Err() != nil {
 		cause = context.Cause(parent)
 	}
 	return o.result(cause)
@@ -174,58 +169,61 @@ func (j *job[T, R]) do(ctx context.Context, o *outcome, i int) bool {
 	return err == nil || o.fail(i, err)
 }
 
-// loop runs items [from, to) in order on the calling goroutine and returns
-// how far it got. It is the hot path: per item one atomic load (o.stop) and
-// a direct call of fn, in a loop of its own for ForEach and for Map.
-func (j *job[T, R]) loop(ctx context.Context, o *outcome, from, to int) int {
+// loop runs items [from, to) in order on the calling goroutine and reports
+// whether it ran them all: it stops before an item once o.stop is set
+// (recording it in o.skipped) and after an item whose error stops the call.
+// It is the hot path: per item one atomic load (o.stop) and a direct call of
+// fn, in a loop of its own for ForEach and for Map.
+func (j *job[T, R]) loop(ctx context.Context, o *outcome, from, to int) bool {
 	items := j.items[:to]
 	if each := j.each; each != nil {
 		for i := from; i < len(items); i++ {
 			if o.stop.Load() {
 				o.skipped.Store(true)
-				return i
+				return false
 			}
 			if err := each(ctx, items[i]); err != nil && !o.fail(i, err) {
-				return i + 1
+				return false
 			}
 		}
-		return to
+		return true
 	}
 	fn, results := j.fn, j.results[:to]
 	for i := from; i < len(items); i++ {
 		if o.stop.Load() {
 			o.skipped.Store(true)
-			return i
+			return false
 		}
 		r, err := fn(ctx, items[i])
 		if err != nil {
 			if !o.fail(i, err) {
-				return i + 1
+				return false
 			}
 			continue
 		}
 		results[i] = r
 	}
-	return to
+	return true
 }
 
 // sample runs items from 0 on the caller's goroutine until sampleTime has
-// passed or sampleItems ran, and returns how many ran and their mean cost.
-func (j *job[T, R]) sample(ctx context.Context, o *outcome, n int) (next int, perItem time.Duration) {
+// passed or sampleItems ran, and returns how many ran and their mean cost;
+// ok is false if it stopped as loop does.
+func (j *job[T, R]) sample(ctx context.Context, o *outcome, n int) (next int, perItem time.Duration, ok bool) {
 	start := time.Now()
 	var elapsed time.Duration
 	for next < n && next < sampleItems && elapsed < sampleTime {
 		if o.stop.Load() {
 			o.skipped.Store(true)
-			return next, 0
+			return next, 0, false
 		}
 		if !j.do(ctx, o, next) {
-			return next + 1, 0
+			return next, 0, false
 		}
 		next++
 		elapsed = time.Since(start)
 	}
-	return next, elapsed / time.Duration(next)
+	return next, elapsed / time.Duration(next), true
 }
 
 // fanOut starts up to cfg.limit workers for items [from, n), for the
@@ -294,7 +292,7 @@ func (j *job[T, R]) chunks(ctx context.Context, o *outcome, c *cursor) {
 		}
 		start := c.from + int(k)*c.size
 		end := start + min(c.size, c.n-start)
-		if j.loop(ctx, o, start, end) < end {
+		if !j.loop(ctx, o, start, end) {
 			return
 		}
 	}

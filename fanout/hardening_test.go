@@ -515,3 +515,22 @@ func TestNestedBudgetThroughUnbudgetedFanOut(t *testing.T) {
 		}
 	})
 }
+
+// A ctx cancelled once every item has run (here by the last item to
+// finish) does not turn a complete call into a failure.
+func TestCancelAfterLastItemIsSuccess(t *testing.T) {
+	for _, opts := range [][]fanout.Option{{fanout.Limit(1)}, nil, {fanout.Limit(2), fanout.Chunk(5)}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var finished atomic.Int64
+		got, err := fanout.Map(ctx, ints(10), func(_ context.Context, i int) (int, error) {
+			if finished.Add(1) == 10 {
+				cancel()
+			}
+			return i, nil
+		}, opts...)
+		cancel()
+		if err != nil || len(got) != 10 || got[9] != 9 {
+			t.Fatalf("opts %v: Map = %v, %v; every item ran, want the results", opts, got, err)
+		}
+	}
+}
