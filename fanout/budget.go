@@ -21,7 +21,10 @@ import (
 // second nested call made at the same time (from a goroutine fn started, or
 // from the items of a fan-out without this Budget) waits for whichever comes
 // first, a unit of its own or the lent unit's return, so the Budget's bound
-// holds exactly and nesting never deadlocks on it.
+// holds exactly and nesting never deadlocks on it. Lending assumes that
+// the fn waits while its unit is lent, as it does when it makes the nested
+// call itself; an fn that goes on using the downstream while a goroutine it
+// started fans out with its ctx can have two calls on one unit.
 //
 // A Budget is safe for concurrent use; use NewBudget (the zero Budget is not
 // usable). Waiting for a unit honours the call's ctx, and waiters are served
