@@ -234,3 +234,23 @@ func TestSmallJobsRunInline(t *testing.T) {
 		}
 	}
 }
+
+// With CollectErrors, a worker that calls runtime.Goexit still stops the
+// call and is reported, after the items' own errors.
+func TestCollectErrorsReportsGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		returned := goexitSafe(func() {
+			err = fanout.ForEach(t.Context(), ints(8), func(ctx context.Context, i int) error {
+				time.Sleep(time.Millisecond) // let every worker take an item
+				if onWorker() {
+					runtime.Goexit()
+				}
+				return fmt.Errorf("item %d", i)
+			}, fanout.Limit(4), fanout.Chunk(1), fanout.CollectErrors())
+		})
+		if returned && (!errors.Is(err, fanout.ErrGoexit) || !strings.HasSuffix(err.Error(), fanout.ErrGoexit.Error())) {
+			t.Fatalf("ForEach = %v, want ErrGoexit last", err)
+		}
+	})
+}
