@@ -47,9 +47,9 @@ const (
 // If fn calls runtime.Goexit, see [ErrGoexit].
 //
 // Map starts at most Limit goroutines (default GOMAXPROCS), whatever the
-// number of items, and runs nothing until a unit of the Budget (if any) is held; see [Budget] for
-// fan-out nested in fn. Its adaptive rule (see the package doc) decides
-// between a plain loop and fan-out.
+// number of items, and runs nothing until a unit of the Budget (if any) is
+// held; see [Budget] for fan-out nested in fn. Its adaptive rule (see the
+// package doc) decides between a plain loop and fan-out.
 //
 // Costs, against a serial loop (BenchmarkFanout; the figures are in
 // BENCHMARKS.md): on tiny items with two cores it wins, where errgroup with
@@ -136,7 +136,7 @@ func (j *job[T, R]) run(parent context.Context, cfg config) error {
 			next, perItem, ok := j.sample(mine, o, n)
 			switch {
 			case !ok || next == n:
-			case time.Duration(n-next)*perItem < minParallelWork:
+			case perItem == 0 || time.Duration(n-next) < minParallelWork/perItem: // a product could overflow
 				j.loop(mine, o, next, n)
 			default:
 				j.fanOut(mine, ctx, o, &wg, next, perItem, cfg)
