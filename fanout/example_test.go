@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/breakeven-go/breakeven/fanout"
@@ -123,4 +124,109 @@ func ExampleBudget_Stats() {
 	st := backend.Stats()
 	fmt.Println("size:", st.Size, "in use:", st.InUse, "peak within size:", st.Peak <= int64(st.Size))
 	// Output: size: 4 in use: 0 peak within size: true
+}
+
+// A fan-out nested in an fn that runs under a Budget runs on that fn's
+// unit: with a Budget of 1 it neither deadlocks nor exceeds the Budget.
+func ExampleWithBudget() {
+	backend := fanout.NewBudget(1)
+	sums, err := fanout.Map(context.Background(), []int{1, 2, 3}, func(ctx context.Context, n int) (int, error) {
+		parts, err := fanout.Map(ctx, []int{n, n * 10}, func(ctx context.Context, p int) (int, error) {
+			return p, nil // a backend call
+		}, fanout.WithBudget(backend))
+		if err != nil {
+			return 0, err
+		}
+		return parts[0] + parts[1], nil
+	}, fanout.WithBudget(backend))
+	fmt.Println(sums, err, "peak units:", backend.Stats().Peak)
+	// Output: [11 22 33] <nil> peak units: 1
+}
+
+// CollectErrors runs every item and returns every error, in item order,
+// with the results of the items that succeeded.
+func ExampleCollectErrors() {
+	ids := []int{1, 2, 3, 4}
+	names, err := fanout.Map(context.Background(), ids, func(ctx context.Context, id int) (string, error) {
+		if id%2 == 0 {
+			return "", fmt.Errorf("user %d: not found", id)
+		}
+		return fmt.Sprintf("user-%d", id), nil
+	}, fanout.CollectErrors())
+	fmt.Printf("%q\n%v\n", names, err)
+	// Output:
+	// ["user-1" "" "user-3" ""]
+	// user 2: not found
+	// user 4: not found
+}
+
+func ExampleGroup_Go() {
+	g, _ := fanout.NewGroup(context.Background(), fanout.Limit(2))
+	g.Go(func(ctx context.Context) error { return nil })
+	g.Go(func(ctx context.Context) error { return errors.New("inventory: timeout") })
+	fmt.Println(g.Wait()) // the first error; it cancelled the group's ctx
+	// Output: inventory: timeout
+}
+
+// TryGo starts a task only if it can start now: here the only slot is
+// taken, so the caller does the work itself.
+func ExampleGroup_TryGo() {
+	g, _ := fanout.NewGroup(context.Background(), fanout.Limit(1))
+	release := make(chan struct{})
+	g.Go(func(ctx context.Context) error { <-release; return nil })
+	started := g.TryGo(func(ctx context.Context) error { return nil })
+	fmt.Println("second task started:", started)
+	close(release)
+	fmt.Println(g.Wait())
+	// Output:
+	// second task started: false
+	// <nil>
+}
+
+// A task that never started is reported: Wait returns the cause.
+func ExampleGroup_Wait() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // e.g. the client went away
+	g, _ := fanout.NewGroup(ctx)
+	g.Go(func(ctx context.Context) error { return nil })
+	fmt.Println(g.Wait())
+	// Output: context canceled
+}
+
+func ExampleGroup_Stop() {
+	lookup := func(ctx context.Context) (string, error) {
+		g, _ := fanout.NewGroup(ctx)
+		defer g.Stop() // an early return cancels and waits for the tasks
+		name := fanout.Spawn(g, func(ctx context.Context) (string, error) { return "ada", nil })
+		if err := g.Wait(); err != nil {
+			return "", err
+		}
+		return name.Get()
+	}
+	fmt.Println(lookup(context.Background()))
+	// Output: ada <nil>
+}
+
+// Get on a task that did not run returns an error, never a zero result
+// with a nil error.
+func ExampleFuture_Get() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	g, _ := fanout.NewGroup(ctx)
+	n := fanout.Spawn(g, func(ctx context.Context) (int, error) { return 42, nil })
+	g.Wait()
+	fmt.Println(n.Get())
+	// Output: 0 fanout: task not started: context canceled
+}
+
+// A task that calls runtime.Goexit (t.FailNow on the wrong goroutine) is
+// reported, not counted as a success.
+func ExampleErrGoexit() {
+	g, _ := fanout.NewGroup(context.Background())
+	g.Go(func(ctx context.Context) error {
+		runtime.Goexit()
+		return nil
+	})
+	fmt.Println(errors.Is(g.Wait(), fanout.ErrGoexit))
+	// Output: true
 }

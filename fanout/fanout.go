@@ -2,29 +2,28 @@ package fanout
 
 import (
 	"context"
-	"errors"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // The adaptive rule. With a Limit above GOMAXPROCS, fn is taken to be
 // I/O-bound (it waits more than it computes, or more calls than cores would
 // not help) and fanout starts its workers at once, one item at a time:
 // timing a first item that takes a millisecond would delay the whole call
-// by that millisecond. Otherwise it times the first items on the caller's
-// goroutine until sampleTime has passed (or sampleItems items ran), then:
+// by that millisecond. With Limit(1) (the default with one P) it runs a
+// plain loop on the caller's goroutine. Otherwise it times the first items
+// on the caller's goroutine until sampleTime has passed (or sampleItems
+// items ran), then:
 //
 //   - if the remaining items' estimated cost is under minParallelWork, it
 //     runs them in the same loop: starting, scheduling and joining a second
 //     goroutine costs a few microseconds, which such a job cannot win back;
-//   - otherwise it starts up to Limit workers, each taking chunks of
-//     consecutive items from a shared atomic cursor, sized so that one chunk
-//     takes about chunkTime (the cursor's cache line then moves between
-//     cores rarely) but every worker still gets at least 4 chunks to even
-//     out uneven items.
+//   - otherwise it starts up to Limit workers, each taking chunks of consecutive items from a shared atomic
+//     cursor, sized so that one chunk takes about chunkTime (the cursor's
+//     cache line then moves between cores rarely) but every worker still
+//     gets at least 4 chunks to even out uneven items.
 const (
 	sampleTime      = 2 * time.Microsecond
 	sampleItems     = 64
@@ -37,192 +36,264 @@ const (
 // results in the order of items.
 //
 // fn receives a context derived from ctx that is cancelled when the first
-// fn call fails or when Map returns. After the first error no new item
-// starts (items already running finish) and Map returns that error with a
-// nil slice. If ctx is cancelled first, Map stops starting items and
-// returns ctx.Err(). If fn panics, the panic is recovered on the worker, the
-// other items are cancelled, and Map panics on the caller's goroutine with a
-// *PanicError holding the original value and stack.
+// fn call fails (with that error as its cause) or when Map returns. After
+// the first error no new item starts (items already running finish) and Map
+// returns that error with a nil slice; with [CollectErrors] every item runs
+// and Map returns every error and the results. If ctx is done first, Map
+// stops starting items and returns context.Cause(ctx) (ctx.Err() unless a
+// cause was set). If fn panics, the panic is recovered, the other items are
+// cancelled, and Map panics on the caller's goroutine with a *PanicError
+// holding the original value and stack, even if other items failed first.
+// If fn calls runtime.Goexit, see [ErrGoexit].
 //
 // Map starts at most Limit goroutines (default GOMAXPROCS), whatever the
-// number of items, and none until a unit of the Budget (if any) is held.
-// Its adaptive rule (see the package doc) decides between a plain loop and
-// fan-out. Measured on a 2-core x86-64 VM (BenchmarkFanout, one call at a
-// time, -count 6, benchstat), as ratios to a serial loop:
+// number of items, and runs nothing until a unit of the Budget (if any) is
+// held; see [Budget] for fan-out nested in fn. Its adaptive rule (see the
+// package doc) decides between a plain loop and fan-out.
 //
-//   - 10k items of ~34 ns: 0.85x at 2 procs, while errgroup with SetLimit
-//     costs 13x and a goroutine per item 18x. With one proc fanout loses:
-//     1.19x, the price of timing and chunking with no second core to use.
-//   - 256 CPU items of ~21 us: 0.52x at 2 procs (errgroup 0.56x); 1.0x on
-//     one proc.
-//   - 400 items sleeping 1 ms at Limit(100): 0.97x errgroup's time with
-//     315 allocations per call against its 1204; an unbounded goroutine per
-//     item is 3x faster, and that is the fan-out that floods a downstream.
+// Costs, against a serial loop (BenchmarkFanout; the figures are in
+// BENCHMARKS.md): on tiny items with two cores it wins, where errgroup with
+// SetLimit and a goroutine per item cost many times the loop; with one core
+// it runs the plain loop and costs about the same. On CPU-heavy items it
+// scales with the cores like errgroup does. For items that wait (I/O) at a
+// high Limit it matches errgroup's time with far fewer allocations; an
+// unbounded goroutine per item is faster, and that is the fan-out that
+// floods a downstream.
 func Map[T, R any](ctx context.Context, items []T, fn func(context.Context, T) (R, error), opts ...Option) ([]R, error) {
-	results := make([]R, len(items))
-	err := run(ctx, len(items), func(ctx context.Context, i int) error {
-		r, err := fn(ctx, items[i])
-		if err != nil {
-			return err
-		}
-		results[i] = r
-		return nil
-	}, newConfig(opts))
-	if err != nil {
+	if ctx == nil || fn == nil {
+		panic("fanout: Map with a nil ctx or fn")
+	}
+	cfg := newConfig(opts)
+	j := &job[T, R]{items: items, fn: fn, results: make([]R, len(items))}
+	err := j.run(ctx, cfg)
+	if err != nil && !cfg.collect {
 		return nil, err
 	}
-	return results, nil
+	return j.results, err
 }
 
 // ForEach calls fn for every item, at most Limit at a time, with the error,
-// cancellation and panic behaviour of [Map].
+// cancellation, panic and Budget behaviour of [Map].
 func ForEach[T any](ctx context.Context, items []T, fn func(context.Context, T) error, opts ...Option) error {
-	return run(ctx, len(items), func(ctx context.Context, i int) error {
-		return fn(ctx, items[i])
-	}, newConfig(opts))
+	if ctx == nil || fn == nil {
+		panic("fanout: ForEach with a nil ctx or fn")
+	}
+	j := &job[T, struct{}]{items: items, each: fn}
+	return j.run(ctx, newConfig(opts))
 }
 
-// run calls do(ctx, i) for i in [0, n).
-func run(parent context.Context, n int, do func(context.Context, int) error, cfg config) error {
-	if err := parent.Err(); err != nil {
-		return err
+// job is one Map (fn, results) or ForEach (each) call. The loops call fn
+// directly, with no closure between them and fn, so that a loop over tiny
+// items costs about what a plain loop costs.
+type job[T, R any] struct {
+	items   []T
+	results []R
+	fn      func(context.Context, T) (R, error)
+	each    func(context.Context, T) error
+}
+
+// run runs every item under cfg and returns the call's error (re-panicking
+// an fn panic on the caller's goroutine).
+func (j *job[T, R]) run(parent context.Context, cfg config) error {
+	if parent.Err() != nil {
+		return context.Cause(parent)
 	}
+	n := len(j.items)
 	if n == 0 {
 		return nil
 	}
-	// One unit for the caller's goroutine, which runs the first items. It
-	// passes to the first worker if the call fans out.
-	if cfg.budget != nil {
-		if err := cfg.budget.acquire(parent); err != nil {
-			return err
-		}
+	// The unit the caller's goroutine runs items on; released by defer, so
+	// that a runtime.Goexit in fn on this goroutine does not leak it.
+	u, err := cfg.budget.enter(parent)
+	if err != nil {
+		return err
 	}
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
+	defer u.exit()
 
-	var next int
-	var perItem time.Duration
-	var err error
-	switch {
-	case cfg.limit == 1:
-		next, err = loop(ctx, 0, n, do)
-	case cfg.chunk == 0 && cfg.limit <= runtime.GOMAXPROCS(0):
-		next, perItem, err = sample(ctx, n, do)
-		if err == nil && next < n && time.Duration(n-next)*perItem < minParallelWork {
-			next, err = loop(ctx, next, n, do)
+	ctx, cancel := context.WithCancelCause(parent)
+	o := &outcome{cancel: cancel, collect: cfg.collect}
+	if parent.Done() != nil {
+		// The loops watch o.stop, not ctx.Done(); this sets it when the
+		// parent is cancelled.
+		defer context.AfterFunc(parent, o.halt)()
+	}
+	var wg sync.WaitGroup
+	// On every way out (return, a re-panic, a Goexit in fn on this
+	// goroutine): stop the workers, cancel fn's ctx, wait for the workers,
+	// then (the defer above) give back the unit.
+	defer func() {
+		o.halt()
+		cancel(nil)
+		wg.Wait()
+	}()
+
+	guard(func() error {
+		mine := cfg.budget.mark(ctx)
+		switch {
+		case cfg.limit == 1:
+			j.loop(mine, o, 0, n)
+		case cfg.chunk == 0 && cfg.limit <= runtime.GOMAXPROCS(0):
+			next, perItem, ok := j.sample(mine, o, n)
+			switch {
+			case !ok || next == n:
+			case perItem == 0 || time.Duration(n-next) < minParallelWork/perItem: // a product could overflow
+				j.loop(mine, o, next, n)
+			default:
+				j.fanOut(mine, ctx, o, &wg, next, perItem, cfg)
+			}
+		default:
+			j.fanOut(mine, ctx, o, &wg, 0, 0, cfg)
 		}
+		return nil
+	}, o.ended)
+	wg.Wait()
+
+	var cause error
+	if o.skipped.Load() && parent.Err() != nil {
+		cause = context.Cause(parent)
 	}
-	if err == nil && next < n && ctx.Err() == nil {
-		return fanOut(ctx, parent, next, n, perItem, do, cfg) // releases the caller's unit
-	}
-	if cfg.budget != nil {
-		cfg.budget.release()
-	}
-	return finish(parent, err, next == n)
+	return o.result(cause)
 }
 
-// finish turns a run's outcome into Map's error, re-panicking a fn panic on
-// the caller's goroutine.
-func finish(parent context.Context, err error, complete bool) error {
-	if pe, ok := errors.AsType[*PanicError](err); ok {
-		panic(pe)
+// do runs item i and reports whether the loop may go on.
+func (j *job[T, R]) do(ctx context.Context, o *outcome, i int) bool {
+	var err error
+	if j.each != nil {
+		err = j.each(ctx, j.items[i])
+	} else {
+		var r R
+		if r, err = j.fn(ctx, j.items[i]); err == nil {
+			j.results[i] = r
+		}
 	}
-	if err == nil && !complete {
-		// Workers stop without an error only when ctx was cancelled.
-		return parent.Err()
+	return err == nil || o.fail(i, err)
+}
+
+// loop runs items [from, to) in order on the calling goroutine and reports
+// whether it ran them all: it stops before an item once o.stop is set
+// (recording it in o.skipped) and after an item whose error stops the call.
+// It is the hot path: per item one atomic load (o.stop) and a direct call of
+// fn, in a loop of its own for ForEach and for Map.
+func (j *job[T, R]) loop(ctx context.Context, o *outcome, from, to int) bool {
+	items := j.items[:to]
+	if each := j.each; each != nil {
+		for i := from; i < len(items); i++ {
+			if o.stop.Load() {
+				o.skipped.Store(true)
+				return false
+			}
+			if err := each(ctx, items[i]); err != nil && !o.fail(i, err) {
+				return false
+			}
+		}
+		return true
 	}
-	return err
+	fn, results := j.fn, j.results[:to]
+	for i := from; i < len(items); i++ {
+		if o.stop.Load() {
+			o.skipped.Store(true)
+			return false
+		}
+		r, err := fn(ctx, items[i])
+		if err != nil {
+			if !o.fail(i, err) {
+				return false
+			}
+			continue
+		}
+		results[i] = r
+	}
+	return true
 }
 
 // sample runs items from 0 on the caller's goroutine until sampleTime has
-// passed or sampleItems ran, and returns how many ran and their mean cost.
-func sample(ctx context.Context, n int, do func(context.Context, int) error) (next int, perItem time.Duration, err error) {
-	defer recoverInto(&err)
+// passed or sampleItems ran, and returns how many ran and their mean cost;
+// ok is false if it stopped as loop does.
+func (j *job[T, R]) sample(ctx context.Context, o *outcome, n int) (next int, perItem time.Duration, ok bool) {
 	start := time.Now()
 	var elapsed time.Duration
 	for next < n && next < sampleItems && elapsed < sampleTime {
-		if ctx.Err() != nil {
-			return next, 0, nil
+		if o.stop.Load() {
+			o.skipped.Store(true)
+			return next, 0, false
 		}
-		if err := do(ctx, next); err != nil {
-			return next, 0, err
+		if !j.do(ctx, o, next) {
+			return next, 0, false
 		}
 		next++
 		elapsed = time.Since(start)
 	}
-	return next, elapsed / time.Duration(next), nil
+	return next, elapsed / time.Duration(next), true
 }
 
-// loop runs items [from, n) in order on the calling goroutine and returns
-// how far it got.
-func loop(ctx context.Context, from, n int, do func(context.Context, int) error) (next int, err error) {
-	defer recoverInto(&err)
-	done := ctx.Done()
-	for next = from; next < n; next++ {
-		select {
-		case <-done:
-			return next, nil
-		default:
-		}
-		if err := do(ctx, next); err != nil {
-			return next, err
-		}
-	}
-	return n, nil
-}
-
-// fanOut runs items [from, n) on up to cfg.limit workers. The caller's
-// budget unit (if any) goes to the first worker; further workers start only
-// with a unit they got without waiting, so a busy budget slows this call
-// down rather than blocking it.
-func fanOut(ctx, parent context.Context, from, n int, perItem time.Duration, do func(context.Context, int) error, cfg config) error {
+// fanOut starts up to cfg.limit workers for items [from, n), for the
+// caller to wait for: the first on the caller's unit, the others each with a
+// unit of the budget (if any) got without waiting, so a busy budget slows
+// this call down rather than blocking it. The caller waits rather than
+// work as one of them: a goroutine it starts and does not wait for stays in
+// its P's runnext slot, which another P steals only after a pause.
+func (j *job[T, R]) fanOut(mine, ctx context.Context, o *outcome, wg *sync.WaitGroup, from int, perItem time.Duration, cfg config) {
+	n := len(j.items)
 	remaining := n - from
 	workers := min(cfg.limit, remaining)
 	chunk := cfg.chunk
 	if chunk == 0 {
 		chunk = 1
 		if perItem > 0 {
-			chunk = max(1, min(int(chunkTime/perItem), remaining/(workers*chunksPerWorker)))
+			chunk = max(1, min(int(chunkTime/perItem), remaining/workers/chunksPerWorker))
 		}
 	}
-	workers = min(workers, (remaining+chunk-1)/chunk)
+	// A chunk larger than the items is all the items; capping it keeps
+	// the arithmetic below far from overflow for any Chunk(n).
+	chunk = min(chunk, remaining)
+	c := &cursor{from: from, n: n, size: chunk, count: int64(remaining/chunk + min(remaining%chunk, 1))}
+	workers = int(min(int64(workers), c.count))
 
-	var cursor atomic.Int64
-	cursor.Store(int64(from))
-	// stopped records that a worker quit because ctx was done; it is not
-	// a count of items, which would put a shared atomic on every item.
-	var stopped atomic.Bool
-	g, gctx := errgroup.WithContext(ctx)
 	for w := range workers {
-		if w > 0 && cfg.budget != nil && !cfg.budget.tryAcquire() {
-			break
+		// Worker 0 runs on the caller's unit, which the caller does not use
+		// while it waits; the others only with a unit got without waiting.
+		wctx, owned := mine, false
+		if w > 0 && cfg.budget != nil {
+			if !cfg.budget.tryAcquire() {
+				break
+			}
+			wctx, owned = cfg.budget.mark(ctx), true
 		}
-		g.Go(func() (err error) {
-			if cfg.budget != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if owned {
 				defer cfg.budget.release()
 			}
-			defer recoverInto(&err)
-			done := gctx.Done()
-			for {
-				start := int(cursor.Add(int64(chunk))) - chunk
-				if start >= n {
-					return nil
-				}
-				end := min(start+chunk, n)
-				for i := start; i < end; i++ {
-					select {
-					case <-done:
-						stopped.Store(true)
-						return nil
-					default:
-					}
-					if err := do(gctx, i); err != nil {
-						return err
-					}
-				}
-			}
-		})
+			guard(func() error {
+				j.chunks(wctx, o, c)
+				return nil
+			}, o.ended)
+		}()
 	}
-	err := g.Wait()
-	return finish(parent, err, !stopped.Load())
+}
+
+// cursor hands out chunks [from+k*size, from+(k+1)*size) ∩ [from, n) for
+// k in [0, count). It counts chunks, not items, so that it never overflows.
+type cursor struct {
+	next  atomic.Int64
+	count int64
+	from  int
+	n     int
+	size  int
+}
+
+// chunks runs chunks from c until none is left or o stops the call.
+func (j *job[T, R]) chunks(ctx context.Context, o *outcome, c *cursor) {
+	for {
+		k := c.next.Add(1) - 1
+		if k >= c.count {
+			return
+		}
+		start := c.from + int(k)*c.size
+		end := start + min(c.size, c.n-start)
+		if !j.loop(ctx, o, start, end) {
+			return
+		}
+	}
 }

@@ -2,7 +2,7 @@
 // downstream, not to the request: 20 concurrent requests that each fan out
 // to 50 backend calls with fanout.Limit(8) put up to 160 calls on the
 // backend at once (the limit multiplies with the request rate), while one
-// fanout.Budget(16) shared by every request keeps the backend at 16,
+// fanout.NewBudget(16) shared by every request keeps the backend at 16,
 // however many requests arrive.
 //
 //	go run ./examples/fanout-budget
@@ -78,7 +78,7 @@ func run(ctx context.Context, out io.Writer, requests, items int) error {
 	if err := burst(shared, fanout.WithBudget(budget), fanout.Limit(8)); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "fanout.Budget(16) shared,    %d requests: backend peak %d calls at once (budget peak %d)\n",
+	fmt.Fprintf(out, "fanout.NewBudget(16) shared, %d requests: backend peak %d calls at once (budget peak %d)\n",
 		requests, shared.peak.Load(), budget.Stats().Peak)
 	return nil
 }
