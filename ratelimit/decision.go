@@ -10,7 +10,7 @@ import (
 // one rate-limit result of this module: Keyed.Decide and every KeyLimiter,
 // ratelimit/redisrate's included, return it.
 type Decision struct {
-	Allowed    bool
+	Allowed    bool          // whether the event is admitted
 	Limit      int           // the quota: events admitted at once (the burst)
 	Window     time.Duration // the time the quota takes to refill fully (burst/r); rate.InfDuration at rate 0
 	Remaining  int           // events that could still be admitted now
@@ -27,6 +27,8 @@ type Decision struct {
 // applies that decision and only reports the error to its OnError hook, so
 // the policy is set in one place, the limiter.
 type KeyLimiter interface {
+	// Check decides one event for key. With a non-nil error the Decision
+	// is the limiter's failure policy's answer, which Middleware applies.
 	Check(ctx context.Context, key string) (Decision, error)
 }
 

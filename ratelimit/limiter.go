@@ -309,12 +309,12 @@ func (l *Limiter) Tokens() int {
 
 // LimiterStats is a snapshot of a Limiter.
 type LimiterStats struct {
-	Limit   rate.Limit
-	Burst   int
-	Tokens  int    // events that could be admitted at once now
-	Allowed uint64 // events admitted (by Allow, AllowN, Wait, WaitN)
-	Denied  uint64 // events refused by Allow and AllowN
-	Waited  uint64 // events admitted after Wait had to block
+	Limit   rate.Limit // events per second, as set by New or SetLimit
+	Burst   int        // the bucket's size, as set by New or SetBurst
+	Tokens  int        // events that could be admitted at once now
+	Allowed uint64     // events admitted (by Allow, AllowN, Wait, WaitN)
+	Denied  uint64     // events refused by Allow and AllowN
+	Waited  uint64     // events admitted after Wait had to block
 }
 
 // Stats returns a snapshot of the limiter.
