@@ -7,6 +7,7 @@
 #	scripts/stability.sh                       # every suite (about two quick runs)
 #	scripts/stability.sh 'Counter|RateLimit'   # a -run pattern, as in CI
 #	MAX_CONTRADICTIONS=1 scripts/stability.sh
+#	OUT_DIR=/tmp/st scripts/stability.sh       # keep run1.json, run2.json, compare.txt
 #
 # It prints both runs' verdicts, the -compare table between them, and one
 # summary line; it exits 1 when contradictions exceed $MAX_CONTRADICTIONS
@@ -16,8 +17,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 pattern=${1:-}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+if [[ -n ${OUT_DIR:-} ]]; then # keep the runs there
+	out=$OUT_DIR
+	mkdir -p "$out"
+else
+	out=$(mktemp -d)
+	trap 'rm -rf "$out"' EXIT
+fi
 
 go build -o "$out/breakeven" ./cmd/breakeven
 for run in 1 2; do

@@ -14,10 +14,12 @@
 // Flags:
 //
 //	-run REGEXP   run only suites (or Suite/workload pairs) matching REGEXP
-//	-full         longer, steadier samples (several minutes)
+//	-full         longer, steadier samples, more rounds (several minutes)
 //	-out DIR      write DIR/index.html: a self-contained report with charts
 //	-json         print the results as JSON on stdout instead of tables
 //	-benchfmt F   write every sample in Go benchmark format to F, for benchstat
+//	-compare      compare two -json runs (see below)
+//	-threshold P  with -compare, the regression that fails it (default 5%)
 //
 // Each point is measured in rounds: a round runs every implementation once,
 // in a shuffled order, and the primitive's ratio to the baseline is taken

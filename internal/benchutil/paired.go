@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"time"
 )
 
@@ -20,6 +21,10 @@ type Rounds struct {
 	// that are neither the primitive nor the baseline: they are context in
 	// the tables, not part of the verdict, so they get no extra rounds.
 	Others int
+	// Budget bounds the wall time of a point's extra rounds: none starts
+	// once the point has taken Budget, so a point too noisy to settle
+	// costs a bounded time and stays inconclusive.
+	Budget time.Duration
 }
 
 // Paired is a cmd/breakeven mode: the wall time of one ns/op sample, and
@@ -35,15 +40,15 @@ type Paired struct {
 // and a half on 2 cores, most of it the real-clock Shed trials.
 var QuickPaired = Paired{
 	Target: 10 * time.Millisecond,
-	Cost:   Rounds{Min: MinRounds, Max: 30, Others: 3},
-	Metric: Rounds{Min: MinRounds, Max: 9, Others: 1},
+	Cost:   Rounds{Min: MinRounds, Max: 30, Others: 3, Budget: time.Second},
+	Metric: Rounds{Min: MinRounds, Max: 9, Others: 1, Budget: 10 * time.Second},
 }
 
 // FullPaired is cmd/breakeven -full: longer samples, more rounds.
 var FullPaired = Paired{
 	Target: 50 * time.Millisecond,
-	Cost:   Rounds{Min: 10, Max: 60, Others: 10},
-	Metric: Rounds{Min: 10, Max: 20, Others: 10},
+	Cost:   Rounds{Min: 10, Max: 60, Others: 10, Budget: 15 * time.Second},
+	Metric: Rounds{Min: 10, Max: 20, Others: 10, Budget: 2 * time.Minute},
 }
 
 // RatioPoint is the verdict at one x: the median over rounds of the
@@ -110,6 +115,10 @@ func MeasurePaired(ctx context.Context, s Suite, w Workload, x int, cfg Paired, 
 			points[i] = Point{X: x, Ops: ops}
 		}
 		sample = func(i int) (float64, error) {
+			// As go test does before each run: the garbage of the previous
+			// sample, another implementation's, is not this one's to
+			// collect.
+			runtime.GC()
 			d := timeRun(bodies[i], x, points[i].Ops)
 			return float64(d.Nanoseconds()) / float64(points[i].Ops), nil
 		}
@@ -117,6 +126,7 @@ func MeasurePaired(ctx context.Context, s Suite, w Workload, x int, cfg Paired, 
 
 	var ratios []float64
 	rp := RatioPoint{X: x}
+	start := time.Now()
 	next := rounds.Min // the next round count at which to look at the interval
 	for r := 0; ; r++ {
 		order := []int{prim, base}
@@ -149,7 +159,7 @@ func MeasurePaired(ctx context.Context, s Suite, w Workload, x int, cfg Paired, 
 		// grown by half: a few looks, not one per round, so that stopping
 		// at the first definite class does not become a search for one.
 		rp = NewRatioPoint(x, ratios, s.HigherIsBetter)
-		if rp.Class != Inconclusive || r+1 >= rounds.Max {
+		if rp.Class != Inconclusive || r+1 >= rounds.Max || (rounds.Budget > 0 && time.Since(start) >= rounds.Budget) {
 			break
 		}
 		next = min(rounds.Max, next+max(1, next/2))
