@@ -187,7 +187,11 @@ func NewRatioPoint(x int, ratios []float64, higherIsBetter bool) RatioPoint {
 }
 
 // calibrate finds the operation count for which one run of body with g
-// goroutines takes about target (the runs also warm it up).
+// goroutines takes about target (the runs also warm it up). A run that
+// reaches target is run again before it is trusted: on a busy machine one
+// stalled run (a thread descheduled for tens of ms) would otherwise settle
+// on a count so small that every sample times goroutine start-up instead
+// of the workload, for this implementation only.
 func calibrate(ctx context.Context, body Body, g int, target time.Duration) (int, error) {
 	total := g
 	for {
@@ -196,7 +200,10 @@ func calibrate(ctx context.Context, body Body, g int, target time.Duration) (int
 		}
 		d := timeRun(body, g, total)
 		if d >= target {
-			return total, nil
+			d = timeRun(body, g, total)
+			if d >= target/2 {
+				return total, nil
+			}
 		}
 		// Aim 20% past the target from the rate seen so far, growing at
 		// most 100x a step so one slow first op cannot overshoot.

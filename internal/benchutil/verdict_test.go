@@ -234,3 +234,28 @@ func TestRatioKeepsTwoDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestCalibrateDistrustsOneStalledRun plants the stall of a busy machine:
+// the first run takes far longer than its work. Calibration must not settle
+// on that run's tiny count.
+func TestCalibrateDistrustsOneStalledRun(t *testing.T) {
+	runs := 0
+	body := func(_, n int) {
+		runs++
+		if runs == 1 {
+			time.Sleep(20 * time.Millisecond) // the stall
+		}
+		for range n * 50 {
+			_ = strings.Repeat("x", 1)
+		}
+	}
+	ops, err := calibrate(context.Background(), body, 1, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A count of 1 would be the stalled run's; any honest calibration
+	// to 5 ms of this loop needs far more.
+	if ops < 100 {
+		t.Fatalf("calibrate settled on %d ops after a stalled first run", ops)
+	}
+}
