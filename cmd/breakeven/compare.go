@@ -14,7 +14,10 @@ import (
 )
 
 // alpha is the significance level of -compare: a change counts when the
-// Mann-Whitney U test's p-value is below it (benchstat's default).
+// Mann-Whitney U test's p-value is below it (benchstat's default) and the
+// two runs' 95% intervals do not overlap. A report has a hundred points;
+// at p < 0.05 alone, noise would fail a run or two every time, so the exit
+// status asks for both.
 const alpha = 0.05
 
 // errRegression makes the command exit 1 after -compare has printed its
@@ -49,11 +52,14 @@ func (c change) p() float64 {
 	if len(c.Old.Rounds) >= 3 && len(c.New.Rounds) >= 3 {
 		return benchutil.MannWhitneyP(c.Old.Rounds, c.New.Rounds)
 	}
-	if c.Old.Hi < c.New.Lo || c.New.Hi < c.Old.Lo {
+	if c.apart() {
 		return 0
 	}
 	return 1
 }
+
+// apart reports whether the two runs' 95% intervals do not overlap.
+func (c change) apart() bool { return c.Old.Hi < c.New.Lo || c.New.Hi < c.Old.Lo }
 
 // contradicts reports whether the two runs gave the point definite classes
 // that differ (win in one, tie in the other).
@@ -149,7 +155,7 @@ func compareFiles(w io.Writer, oldPath, newPath string, threshold float64) error
 		p := c.p()
 		verdict := "~"
 		switch wo := c.worse(); {
-		case p >= alpha:
+		case p >= alpha || !c.apart():
 		case wo > threshold:
 			verdict = "WORSE"
 			regressions++
@@ -176,7 +182,8 @@ func compareFiles(w io.Writer, oldPath, newPath string, threshold float64) error
 	if unmatched > 0 {
 		fmt.Fprintf(w, " (%d in only one run)", unmatched)
 	}
-	fmt.Fprintf(w, "; change is how much worse the new ratio is (negative: better); p from a Mann-Whitney U test on the rounds' ratios\n")
+	fmt.Fprintf(w, "; change is how much worse the new ratio is (negative: better); p from a Mann-Whitney U test on the rounds' ratios;\n"+
+		"a change counts (worse, better) when p < %.2g and the two intervals do not overlap, else ~\n", alpha)
 	fmt.Fprintf(w, "classes: %d contradictions (definite classes that differ); inconclusive: %d old, %d new\n", contradictions, oldInc, newInc)
 	fmt.Fprintf(w, "regressions: %d (significantly worse by more than %.4g%%)\n", regressions, threshold*100)
 	if regressions > 0 {
