@@ -39,8 +39,8 @@ type Paired struct {
 // QuickPaired is cmd/breakeven's default: every family in about a minute
 // and a half on 2 cores, most of it the real-clock Shed trials.
 var QuickPaired = Paired{
-	Target: 10 * time.Millisecond,
-	Cost:   Rounds{Min: MinRounds, Max: 30, Others: 3, Budget: time.Second},
+	Target: 5 * time.Millisecond,
+	Cost:   Rounds{Min: MinRounds, Max: 60, Others: 3, Budget: time.Second},
 	Metric: Rounds{Min: MinRounds, Max: 9, Others: 1, Budget: 10 * time.Second},
 }
 
