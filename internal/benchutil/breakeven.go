@@ -246,7 +246,10 @@ func (v Verdict) Sentence(n Names) string {
 		}
 	default:
 		var parts []string
-		if len(wins) > 0 {
+		switch {
+		case len(wins) == 1:
+			parts = append(parts, fmt.Sprintf("beats %s at %s (%s)", n.Baseline, at(wins[0]), fig(wins[0])))
+		case len(wins) > 1:
 			b := extreme(wins)
 			parts = append(parts, fmt.Sprintf("beats %s at %s (%s at %s)", n.Baseline, list(wins, false), fig(b), at(b)))
 		}

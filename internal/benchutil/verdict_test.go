@@ -100,6 +100,8 @@ func TestSentence(t *testing.T) {
 			"shard.Counter beats atomic.Int64 at 2 goroutines, 4 goroutines (0.40x at 4 goroutines); undecided at 1 goroutine (0.80x to 300x): rerun with -full"},
 		{"all undecided", []RatioPoint{rp(1, 1, 0.9, 1.1, false)}, 0,
 			"shard.Counter vs atomic.Int64: undecided at 1 goroutine (0.90x to 1.1x): rerun with -full"},
+		{"one win among undecided", []RatioPoint{rp(1, 1, 0.5, 2, false), rp(2, 0.5, 0.4, 0.6, false)}, 2,
+			"shard.Counter beats atomic.Int64 at 2 goroutines (0.50x); undecided at 1 goroutine (0.50x to 2.0x): rerun with -full"},
 		{"one point", []RatioPoint{rp(1, 1.3, 1.2, 1.4, false)}, 0,
 			"shard.Counter loses to atomic.Int64 at 1 goroutine: it costs 1.3x"},
 	} {
