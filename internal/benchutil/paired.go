@@ -36,8 +36,11 @@ type Paired struct {
 	Metric Rounds
 }
 
-// QuickPaired is cmd/breakeven's default: every family in about a minute
-// and a half on 2 cores, most of it the real-clock Shed trials.
+// QuickPaired is cmd/breakeven's default: short samples (on a busy machine
+// a short sample usually runs between two descheduling stalls, so many
+// short paired rounds give a tighter median than a few long ones), extra
+// rounds only where the class is undecided, and a bounded time per point.
+// The real-clock Shed trials, a second each, take the largest share.
 var QuickPaired = Paired{
 	Target: 5 * time.Millisecond,
 	Cost:   Rounds{Min: MinRounds, Max: 60, Others: 3, Budget: time.Second},
