@@ -79,55 +79,6 @@ func NewVerdict(points []RatioPoint, higherIsBetter bool) Verdict {
 	return v
 }
 
-// Compare pairs the points of the baseline and the primitive by x, for
-// measurements taken apart (not in rounds): the ratio of their medians,
-// with the interval and class computed from the ratios of samples paired
-// by index. Xs missing from either side are skipped. higherIsBetter says
-// which way the values improve.
-func Compare(base, prim []Point, higherIsBetter bool) Verdict {
-	byX := map[int]Point{}
-	for _, p := range base {
-		byX[p.X] = p
-	}
-	var rps []RatioPoint
-	for _, p := range prim {
-		b, ok := byX[p.X]
-		if !ok || b.Value <= 0 {
-			continue
-		}
-		var ratios []float64
-		for i := range min(len(p.Samples), len(b.Samples)) {
-			if b.Samples[i] > 0 {
-				ratios = append(ratios, p.Samples[i]/b.Samples[i])
-			}
-		}
-		rp := NewRatioPoint(p.X, ratios, higherIsBetter)
-		rp.Ratio = p.Value / b.Value
-		if len(ratios) == 0 {
-			rp.Lo, rp.Hi = rp.Ratio, rp.Ratio
-		}
-		rps = append(rps, rp)
-	}
-	return NewVerdict(rps, higherIsBetter)
-}
-
-// Better reports whether ratio r alone is better than the tie band. A
-// verdict's classes come from intervals (Points), not from this.
-func (v Verdict) Better(r float64) bool {
-	if v.HigherIsBetter {
-		return r > 1+TieBand
-	}
-	return r < 1-TieBand
-}
-
-// Worse reports whether ratio r alone is worse than the tie band.
-func (v Verdict) Worse(r float64) bool {
-	if v.HigherIsBetter {
-		return r < 1-TieBand
-	}
-	return r > 1+TieBand
-}
-
 // Count returns how many points are in class c.
 func (v Verdict) Count(c Class) int {
 	n := 0
