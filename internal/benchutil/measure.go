@@ -28,7 +28,7 @@ type Point struct {
 	X       int       `json:"x"`
 	Value   float64   `json:"value"`   // median of Samples
 	Samples []float64 `json:"samples"` // ns/op, or the suite's Metric, of each sample
-	Ops     int       `json:"ops"`     // operations in one sample; 1 for a Trial
+	Ops     int       `json:"ops"`     // operations in one sample (MeasurePaired: in the last); 1 for a Trial
 }
 
 // Measure times im with g goroutines: it calibrates the operation count so

@@ -3,6 +3,7 @@ package benchutil
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"time"
@@ -122,8 +123,18 @@ func MeasurePaired(ctx context.Context, s Suite, w Workload, x int, cfg Paired, 
 			// sample, another implementation's, is not this one's to
 			// collect.
 			runtime.GC()
-			d := timeRun(bodies[i], x, points[i].Ops)
-			return float64(d.Nanoseconds()) / float64(points[i].Ops), nil
+			ops := points[i].Ops
+			d := timeRun(bodies[i], x, ops)
+			// Steer the next sample towards the target. Each sample carries a
+			// fixed cost (starting and waking x goroutines: milliseconds on
+			// a busy machine); a count calibrated short for one
+			// implementation would give its samples a larger share of it in
+			// every round, a bias that no number of rounds removes.
+			if d > 0 {
+				next := int(float64(ops) * math.Sqrt(float64(cfg.Target)/float64(d)))
+				points[i].Ops = min(max(next, ops/2, x), 2*ops)
+			}
+			return float64(d.Nanoseconds()) / float64(ops), nil
 		}
 	}
 
