@@ -8,7 +8,8 @@
 #
 # The cost suites run -benchtime $BENCHTIME (default 300ms) per benchmark;
 # the outcome suites (Hedge: p99, Shed: goodput) run one real-clock trial
-# per benchmark, so 6 per point.
+# per benchmark, so 6 per point. Then it fills the generated figure blocks
+# of doc comments and READMEs (internal/figures) from the new BENCHMARKS.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/internal/peerbench"
@@ -29,3 +30,7 @@ go test -run '^$' -bench '^Benchmark(Hedge|Shed)$' -cpu 1,2 -count 6 -benchtime 
 go run ./benchmd -raw "$raw/cost.txt,$raw/outcome.txt" -benchstat "$benchstat" >"$root/BENCHMARKS.md.tmp"
 mv "$root/BENCHMARKS.md.tmp" "$root/BENCHMARKS.md"
 echo "benchmarks.sh: wrote $root/BENCHMARKS.md" >&2
+# The figures quoted in doc comments and READMEs come from this same run:
+# fill every // breakeven:figures block from the new BENCHMARKS.md.
+cd "$root"
+go run ./internal/figures/cmd/docfigures -w

@@ -14,10 +14,32 @@
 // Flags:
 //
 //	-run REGEXP   run only suites (or Suite/workload pairs) matching REGEXP
-//	-full         longer, steadier samples (several minutes)
+//	-full         longer, steadier samples, more rounds (several minutes)
 //	-out DIR      write DIR/index.html: a self-contained report with charts
 //	-json         print the results as JSON on stdout instead of tables
 //	-benchfmt F   write every sample in Go benchmark format to F, for benchstat
+//	-compare      compare two -json runs (see below)
+//	-threshold P  with -compare, the regression that fails it (default 5%)
+//
+// Each point is measured in rounds: a round runs every implementation once,
+// in a shuffled order, and the primitive's ratio to the baseline is taken
+// per round, so drift on a busy machine cancels. The median ratio gets a
+// 95% confidence interval from order statistics, and its class: win, lose,
+// tie (the interval lies within 5% of 1) or inconclusive (it straddles an
+// edge of that band). Rounds continue, up to a cap, only where the class is
+// still inconclusive.
+//
+// To check an upgrade (of Go, of breakeven, of the machine), save a run
+// and compare a later one with it:
+//
+//	breakeven -json > old.json
+//	breakeven -json > new.json
+//	breakeven -compare old.json new.json -threshold 5%
+//
+// -compare prints, per workload and x, how the primitive's ratio changed
+// and whether the change is significant (Mann-Whitney U over the rounds'
+// ratios, p < 0.05); it exits 1 when a ratio got significantly worse by
+// more than the threshold.
 package main
 
 import (
@@ -27,6 +49,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,6 +57,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/breakeven-go/breakeven/internal/benchutil"
 	"github.com/breakeven-go/breakeven/internal/suites"
@@ -60,19 +84,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	outDir := fs.String("out", "", "write an HTML report to `DIR`/index.html")
 	asJSON := fs.Bool("json", false, "print results as JSON on stdout instead of tables")
 	benchfmt := fs.String("benchfmt", "", "write samples in Go benchmark format to `FILE` (for benchstat)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	compare := fs.Bool("compare", false, "compare two -json runs: breakeven -compare OLD.json NEW.json")
+	threshold := fs.String("threshold", "5%", "with -compare: exit 1 when a ratio got significantly worse by more than this")
+	// Flags may follow the two files of -compare, so parse around them.
+	var files []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if rest = fs.Args(); len(rest) == 0 {
+			break
+		}
+		files, rest = append(files, rest[0]), rest[1:]
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (flags go before arguments; see -h)", fs.Args())
+	if *compare {
+		thr, err := parseThreshold(*threshold)
+		if err != nil {
+			return err
+		}
+		if len(files) != 2 {
+			return fmt.Errorf("-compare needs two files, OLD.json NEW.json; got %q", files)
+		}
+		return compareFiles(stdout, files[0], files[1], thr)
+	}
+	if len(files) > 0 {
+		return fmt.Errorf("unexpected arguments %q (see -h)", files)
 	}
 	re, err := regexp.Compile(*runPattern)
 	if err != nil {
 		return fmt.Errorf("-run: %w", err)
 	}
-	cfg, mode := benchutil.Quick, "quick"
+	cfg, mode := benchutil.QuickPaired, "quick"
 	if *full {
-		cfg, mode = benchutil.Full, "full"
+		cfg, mode = benchutil.FullPaired, "full"
 	}
 
 	selected := selectSuites(suites.All(), re)
@@ -82,8 +126,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rep := Report{Machine: thisMachine(), Mode: mode}
 	prog := newProgress(stderr, countPoints(selected))
 	fmt.Fprintf(stderr, "breakeven: %s run on %s\n", mode, rep.Machine)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6272656b))
 	for _, s := range selected {
-		res, err := measureSuite(ctx, s, cfg, prog)
+		res, err := measureSuite(ctx, s, cfg, *full, rng, prog)
 		if err != nil {
 			prog.clear()
 			return err
@@ -95,6 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	prog.clear()
+	fmt.Fprintln(stderr, "breakeven:", classCounts(rep.Suites, *full))
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -169,38 +215,65 @@ func sweep(s benchutil.Suite) []int {
 func countPoints(ss []benchutil.Suite) int {
 	n := 0
 	for _, s := range ss {
-		for _, w := range s.Workloads {
-			n += len(w.Impls) * len(sweep(s))
-		}
+		n += len(s.Workloads) * len(sweep(s))
 	}
 	return n
 }
 
-func measureSuite(ctx context.Context, s benchutil.Suite, cfg benchutil.Config, prog *progress) (SuiteResult, error) {
+// measureSuite measures each workload of s point by point, every
+// implementation in the same rounds, and builds its verdict.
+func measureSuite(ctx context.Context, s benchutil.Suite, cfg benchutil.Paired, full bool, rng *rand.Rand, prog *progress) (SuiteResult, error) {
 	if err := s.Validate(); err != nil {
 		return SuiteResult{}, err
 	}
 	res := SuiteResult{Name: s.Name, Primitive: s.Primitive, Impl: s.Impl, Baseline: s.Baseline, BaselineDesc: s.BaselineDesc,
 		Unit: s.Unit(), XLabel: s.XLabel(), HigherIsBetter: s.HigherIsBetter}
+	names := benchutil.Names{Primitive: s.Primitive, Baseline: s.BaselineDesc, XName: s.XLabel(), Metric: s.Metric, Full: full}
 	for _, w := range s.Workloads {
 		wr := WorkloadResult{Name: w.Name}
 		for _, im := range w.Impls {
-			ser := Series{Impl: im.Name}
-			for _, g := range sweep(s) {
-				prog.step(fmt.Sprintf("%s/%s impl=%s %s=%d", s.Name, w.Name, im.Name, s.XLabel(), g))
-				p, err := benchutil.Measure(ctx, im, g, cfg)
-				if err != nil {
-					return res, err
-				}
-				ser.Points = append(ser.Points, p)
-			}
-			wr.Series = append(wr.Series, ser)
+			wr.Series = append(wr.Series, Series{Impl: im.Name})
 		}
-		wr.Verdict = benchutil.Compare(wr.series(s.Baseline), wr.series(s.Impl), s.HigherIsBetter)
-		wr.Sentence = wr.Verdict.Sentence(s.Primitive, s.BaselineDesc, s.XLabel(), s.Metric)
+		var rps []benchutil.RatioPoint
+		for _, x := range sweep(s) {
+			prog.step(fmt.Sprintf("%s/%s %s=%d", s.Name, w.Name, benchutil.XKey(s.XLabel()), x))
+			pts, rp, err := benchutil.MeasurePaired(ctx, s, w, x, cfg, rng)
+			if err != nil {
+				return res, err
+			}
+			for i, p := range pts {
+				if len(p.Samples) > 0 {
+					wr.Series[i].Points = append(wr.Series[i].Points, p)
+				}
+			}
+			rps = append(rps, rp)
+		}
+		wr.Verdict = benchutil.NewVerdict(rps, s.HigherIsBetter)
+		wr.Sentence = wr.Verdict.Sentence(names)
 		res.Workloads = append(res.Workloads, wr)
 	}
 	return res, nil
+}
+
+// classCounts sums up a run's points by class, for the last line of its
+// progress.
+func classCounts(ss []SuiteResult, full bool) string {
+	counts := map[benchutil.Class]int{}
+	n := 0
+	for _, s := range ss {
+		for _, w := range s.Workloads {
+			for _, p := range w.Verdict.Points {
+				counts[p.Class]++
+				n++
+			}
+		}
+	}
+	line := fmt.Sprintf("%d points: %d win, %d lose, %d tie, %d inconclusive", n,
+		counts[benchutil.Win], counts[benchutil.Lose], counts[benchutil.Tie], counts[benchutil.Inconclusive])
+	if counts[benchutil.Inconclusive] > 0 && !full {
+		line += " (rerun with -full)"
+	}
+	return line
 }
 
 func writeFile(path string, write func(io.Writer) error) error {

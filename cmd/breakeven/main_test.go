@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,14 @@ import (
 	"github.com/breakeven-go/breakeven/internal/suites"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// TestCompareExitCode runs this test binary as the command itself.
+	if os.Getenv("BREAKEVEN_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func TestRunWritesTablesReportAndBenchfmt(t *testing.T) {
 	dir := t.TempDir()
@@ -28,7 +36,7 @@ func TestRunWritesTablesReportAndBenchfmt(t *testing.T) {
 		t.Fatalf("run: %v\nstderr: %s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"Counter/add: shard.Counter vs atomic.Int64", "shard/atomic", "=> shard.Counter"} {
+	for _, want := range []string{"Counter/add: shard.Counter vs atomic.Int64", "shard/atomic", "95% CI", "=> shard.Counter"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -40,7 +48,7 @@ func TestRunWritesTablesReportAndBenchfmt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<svg", "shard.Counter", "atomic.Int64", "Summary", thisMachine().CPU} {
+	for _, want := range []string{"<svg", "shard.Counter", "atomic.Int64", "Summary", thisMachine().CPU, "with 95% intervals"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("index.html lacks %q", want)
 		}
@@ -49,10 +57,12 @@ func TestRunWritesTablesReportAndBenchfmt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One line per sample: at least Min rounds of atomic and shard and
+	// Others rounds of mutex at every point.
 	line := regexp.MustCompile(`(?m)^BenchmarkCounter/add/impl=(atomic|mutex|shard)/goroutines=\d+-\d+\t\d+\t[0-9.]+ ns/op$`)
-	want := 3 * len(sweep(suites.Counter())) * benchutil.Quick.Samples
-	if n := len(line.FindAll(bench, -1)); n != want {
-		t.Errorf("bench.txt has %d sample lines, want %d:\n%s", n, want, bench)
+	q := benchutil.QuickPaired.Cost
+	if n, least := len(line.FindAll(bench, -1)), (2*q.Min+q.Others)*len(sweep(suites.Counter())); n < least {
+		t.Errorf("bench.txt has %d sample lines, want at least %d:\n%s", n, least, bench)
 	}
 }
 
@@ -70,6 +80,33 @@ func TestRunJSON(t *testing.T) {
 	}
 	if rep.Machine.Cores < 1 || rep.Suites[0].Workloads[0].Sentence == "" {
 		t.Fatalf("JSON report lacks machine or verdict: %+v", rep)
+	}
+	// The points as DESIGN.md specifies them, read without the Go types.
+	var raw struct {
+		Suites []struct {
+			Workloads []struct {
+				Verdict struct {
+					Points []map[string]any `json:"points"`
+				} `json:"verdict"`
+			} `json:"workloads"`
+		} `json:"suites"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	pts := raw.Suites[0].Workloads[0].Verdict.Points
+	if len(pts) != len(sweep(suites.Counter())) {
+		t.Fatalf("verdict has %d points, want one per x: %v", len(pts), pts)
+	}
+	for _, p := range pts {
+		x, _ := p["x"].(float64)
+		r, _ := p["ratio"].(float64)
+		lo, _ := p["lo"].(float64)
+		hi, _ := p["hi"].(float64)
+		class, _ := p["class"].(string)
+		if x < 1 || !(lo <= r && r <= hi && lo > 0) || !slices.Contains([]string{"win", "lose", "tie", "inconclusive"}, class) {
+			t.Errorf("point %v: want x >= 1, 0 < lo <= ratio <= hi, and a class", p)
+		}
 	}
 }
 

@@ -11,8 +11,9 @@ import (
 )
 
 // printSuite prints one table per workload: the sweep (goroutines) down,
-// implementations across, then the primitive's ratio to the baseline and
-// the verdict.
+// implementations across (median of their samples), then the primitive's
+// median ratio to the baseline over the rounds, its 95% interval and its
+// class, and the verdict.
 func printSuite(w io.Writer, s SuiteResult) {
 	for _, wr := range s.Workloads {
 		fmt.Fprintf(w, "\n%s/%s: %s vs %s (%s, %s is better)\n", s.Name, wr.Name, s.Primitive, s.BaselineDesc, s.Unit, s.better())
@@ -21,13 +22,13 @@ func printSuite(w io.Writer, s SuiteResult) {
 		for _, ser := range wr.Series {
 			fmt.Fprintf(tw, "%s\t", ser.Impl)
 		}
-		fmt.Fprintf(tw, "%s/%s\t\n", s.Impl, s.Baseline)
-		for i, g := range wr.Verdict.Xs {
-			fmt.Fprintf(tw, "%d\t", g)
+		fmt.Fprintf(tw, "%s/%s\t95%% CI\tclass\trounds\t\n", s.Impl, s.Baseline)
+		for _, p := range wr.Verdict.Points {
+			fmt.Fprintf(tw, "%d\t", p.X)
 			for _, ser := range wr.Series {
-				fmt.Fprintf(tw, "%s\t", formatNs(pointAt(ser.Points, g)))
+				fmt.Fprintf(tw, "%s\t", formatNs(pointAt(ser.Points, p.X)))
 			}
-			fmt.Fprintf(tw, "%s\t\n", benchutil.Ratio(wr.Verdict.Ratios[i]))
+			fmt.Fprintf(tw, "%s\t%s-%s\t%s\t%d\t\n", benchutil.Ratio(p.Ratio), benchutil.Ratio(p.Lo), benchutil.Ratio(p.Hi), p.Class, len(p.Rounds))
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "=> %s\n", wr.Sentence)
@@ -41,6 +42,15 @@ func pointAt(ps []benchutil.Point, g int) float64 {
 		}
 	}
 	return 0
+}
+
+func pointFor(ps []benchutil.Point, x int) (benchutil.Point, bool) {
+	for _, p := range ps {
+		if p.X == x {
+			return p, true
+		}
+	}
+	return benchutil.Point{}, false
 }
 
 func formatNs(ns float64) string {

@@ -67,64 +67,6 @@ func TestMeasureCalibratesAndStopsOnCancel(t *testing.T) {
 	}
 }
 
-func points(gs []int, ns ...float64) []Point {
-	var ps []Point
-	for i, g := range gs {
-		ps = append(ps, Point{X: g, Value: ns[i]})
-	}
-	return ps
-}
-
-func TestCompareAndSentence(t *testing.T) {
-	gs := []int{1, 2, 4}
-	base := points(gs, 4, 20, 20)
-	for _, tc := range []struct {
-		name string
-		prim []Point
-		from int
-		want string
-	}{
-		{"wins from 2", points(gs, 6, 3, 3), 2,
-			"shard.Counter beats atomic.Int64 from 2 goroutines on (it costs 0.15x at 4 goroutines); alone it costs 1.5x"},
-		{"wins everywhere", points(gs, 2, 3, 3), 1,
-			"shard.Counter beats atomic.Int64 at every point measured; alone it costs 0.50x, at 4 goroutines it costs 0.15x"},
-		{"never wins", points(gs, 6, 30, 40), 0,
-			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; there it costs 2.0x"},
-		{"on par", points(gs, 4.1, 19.5, 20.5), 0,
-			"shard.Counter matches atomic.Int64 (within 5%) at every point measured, up to 4 goroutines"},
-		{"wins then loses", points(gs, 6, 3, 25), 0,
-			"shard.Counter does not beat atomic.Int64 up to 4 goroutines on this machine; there it costs 1.2x"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			v := Compare(base, tc.prim, false)
-			if v.From != tc.from || !slices.Equal(v.Xs, gs) {
-				t.Fatalf("Compare = %+v, want From %d over %v", v, tc.from, gs)
-			}
-			if got := v.Sentence("shard.Counter", "atomic.Int64", "goroutines", ""); got != tc.want {
-				t.Fatalf("Sentence =\n%q, want\n%q", got, tc.want)
-			}
-		})
-	}
-	if v := Compare(base, points([]int{8}, 1), false); len(v.Ratios) != 0 || v.From != 0 {
-		t.Fatalf("Compare with no common goroutine count = %+v, want empty", v)
-	}
-}
-
-// TestCompareHigherIsBetter checks a goodput-like metric: ratios above 1
-// win, and the sentence names the metric and the sweep.
-func TestCompareHigherIsBetter(t *testing.T) {
-	loads := []int{50, 200, 400}
-	v := Compare(points(append([]int{25}, loads...), 1, 0.5, 0.34, 0.24), points(append([]int{25}, loads...), 0.8, 0.5, 0.95, 0.94), true)
-	if v.From != 200 || v.OnPar() {
-		t.Fatalf("Compare = %+v, want a win from 200", v)
-	}
-	want := "shed.Adaptive beats no shedding at load 200%, load 400% (its goodput: 3.9x at load 400%); " +
-		"matches no shedding (within 5%) at load 50%; loses to no shedding at load 25% (0.80x)"
-	if got := v.Sentence("shed.Adaptive", "no shedding", "load %", "goodput"); got != want {
-		t.Fatalf("Sentence =\n%q, want\n%q", got, want)
-	}
-}
-
 // TestTrialSuite checks that a Metric suite needs Trials and XName/Xs, and
 // that Measure runs a Trial Config.Trials times at x.
 func TestTrialSuite(t *testing.T) {
@@ -216,28 +158,6 @@ func TestLatenciesPercentile(t *testing.T) {
 	for p, want := range map[float64]time.Duration{0.5: 50 * time.Millisecond, 0.99: 99 * time.Millisecond, 1: 100 * time.Millisecond, 0: time.Millisecond} {
 		if got := l.Percentile(p); got != want {
 			t.Errorf("Percentile(%v) = %v, want %v", p, got, want)
-		}
-	}
-}
-
-func TestRatioKeepsTwoDigits(t *testing.T) {
-	for r, want := range map[float64]string{12.3: "12x", 1.56: "1.6x", 0.456: "0.46x", 0.0031: "0.0031x", 0.0000632: "0.000063x", 0: "0x"} {
-		if got := Ratio(r); got != want {
-			t.Errorf("Ratio(%v) = %q, want %q", r, got, want)
-		}
-	}
-}
-
-func TestSentenceAtOnePoint(t *testing.T) {
-	one := []int{1}
-	for ns, want := range map[float64]string{
-		0.85: "fanout.ForEach beats a serial loop at 1 goroutine: it costs 0.85x",
-		1.3:  "fanout.ForEach loses to a serial loop at 1 goroutine: it costs 1.3x",
-		1.01: "fanout.ForEach matches a serial loop (within 5%) at 1 goroutine",
-	} {
-		v := Compare(points(one, 1), points(one, ns), false)
-		if got := v.Sentence("fanout.ForEach", "a serial loop", "goroutines", ""); got != want {
-			t.Errorf("Sentence = %q, want %q", got, want)
 		}
 	}
 }

@@ -3,159 +3,235 @@ package benchutil
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
+
+// Class is what a RatioPoint's interval says about the primitive against
+// its baseline at one x.
+type Class string
+
+// The classes, judged on the interval of the median ratio against the tie
+// band [1-Tie, 1+Tie]:
+const (
+	Win          Class = "win"          // the whole interval is better than the band
+	Lose         Class = "lose"         // the whole interval is worse than the band
+	Tie          Class = "tie"          // the whole interval is inside the band
+	Inconclusive Class = "inconclusive" // it straddles an edge of the band: more rounds needed
+)
+
+// TieBand is the margin within which two values count as the same: a
+// primitive wins or loses only when the interval of its ratio lies wholly
+// outside 1±TieBand.
+const TieBand = 0.05
+
+// Classify puts an interval [lo, hi] of ratios in its class; higherIsBetter
+// says which way the values improve.
+func Classify(lo, hi float64, higherIsBetter bool) Class {
+	switch {
+	case lo >= 1-TieBand && hi <= 1+TieBand:
+		return Tie
+	case hi < 1-TieBand:
+		if higherIsBetter {
+			return Lose
+		}
+		return Win
+	case lo > 1+TieBand:
+		if higherIsBetter {
+			return Win
+		}
+		return Lose
+	}
+	return Inconclusive
+}
+
+// Definite reports whether c says something: win, lose or tie.
+func (c Class) Definite() bool { return c == Win || c == Lose || c == Tie }
 
 // Verdict says where a primitive beats its baseline along a sweep: of
 // goroutine counts (ns/op suites) or of a Metric suite's Xs.
 type Verdict struct {
-	// From is the smallest x from which the primitive is better than the
-	// baseline (by more than Tie) at every larger x measured; 0 when it is
-	// not better at the last x.
+	// From is the smallest x from which the primitive wins at every larger
+	// x measured; 0 when it does not win at the last x.
 	From int `json:"from"`
 	// Ratios is the primitive's value over the baseline's at each x, in the
-	// order of the sweep.
+	// order of the sweep (the median over rounds: Points[i].Ratio).
 	Ratios []float64 `json:"ratios"`
 	// Xs is the sweep the ratios belong to.
 	Xs []int `json:"xs"`
 	// HigherIsBetter is set for metrics such as goodput, where a ratio
 	// above 1 is a win; for costs (ns/op, latency) below 1 is.
 	HigherIsBetter bool `json:"higher_is_better,omitempty"`
+	// Points is the verdict at each x: ratio, interval and class.
+	Points []RatioPoint `json:"points"`
 }
 
-// Compare pairs the points of the baseline and the primitive by x. Xs
-// missing from either side are skipped. higherIsBetter says which way the
-// values improve.
-func Compare(base, prim []Point, higherIsBetter bool) Verdict {
-	v := Verdict{HigherIsBetter: higherIsBetter}
-	byX := map[int]float64{}
-	for _, p := range base {
-		byX[p.X] = p.Value
-	}
-	for _, p := range prim {
-		b, ok := byX[p.X]
-		if !ok || b <= 0 {
-			continue
-		}
+// NewVerdict builds a Verdict from its points, in sweep order.
+func NewVerdict(points []RatioPoint, higherIsBetter bool) Verdict {
+	v := Verdict{HigherIsBetter: higherIsBetter, Points: points}
+	for _, p := range points {
 		v.Xs = append(v.Xs, p.X)
-		v.Ratios = append(v.Ratios, p.Value/b)
+		v.Ratios = append(v.Ratios, p.Ratio)
 	}
-	for i := len(v.Ratios) - 1; i >= 0 && v.Better(v.Ratios[i]); i-- {
-		v.From = v.Xs[i]
+	for i := len(points) - 1; i >= 0 && points[i].Class == Win; i-- {
+		v.From = points[i].X
 	}
 	return v
 }
 
-// Tie is the margin within which two values count as the same: a primitive
-// "beats" its baseline only past 1±Tie of its value. Quick runs on a shared
-// machine wobble by a few percent; a 0.97x is not a win.
-const Tie = 0.05
-
-// Better reports whether ratio r is a win for the primitive beyond Tie.
-func (v Verdict) Better(r float64) bool {
-	if v.HigherIsBetter {
-		return r > 1+Tie
-	}
-	return r < 1-Tie
-}
-
-// Worse reports whether ratio r is a loss for the primitive beyond Tie.
-func (v Verdict) Worse(r float64) bool {
-	if v.HigherIsBetter {
-		return r < 1-Tie
-	}
-	return r > 1+Tie
-}
-
-// OnPar reports whether every ratio is within Tie of 1.
-func (v Verdict) OnPar() bool {
-	for _, r := range v.Ratios {
-		if v.Better(r) || v.Worse(r) {
-			return false
+// Count returns how many points are in class c.
+func (v Verdict) Count(c Class) int {
+	n := 0
+	for _, p := range v.Points {
+		if p.Class == c {
+			n++
 		}
 	}
-	return true
+	return n
 }
 
-// Sentence says the verdict in one line, e.g. "shard.Counter beats
-// atomic.Int64 from 2 goroutines on; alone it costs 1.6x". xname names the
-// sweep ("goroutines", "load %") and metric what the ratios compare ("" for
-// cost, or e.g. "goodput").
-func (v Verdict) Sentence(primitive, baseline, xname, metric string) string {
-	if len(v.Ratios) == 0 {
-		return fmt.Sprintf("%s vs %s: no comparable measurements", primitive, baseline)
+// Names are what a verdict's sentence talks about.
+type Names struct {
+	Primitive, Baseline string // "shard.Counter", "atomic.Int64"
+	XName               string // the sweep: "goroutines", "load %"
+	Metric              string // "" for a cost (ns/op), or "p99-ms", "goodput"
+	// Full is set in a -full run, whose undecided points cannot be helped
+	// by rerunning with -full.
+	Full bool
+}
+
+// Sentence says the verdict in one short line from the classes of its
+// points, e.g. "shard.Counter beats atomic.Int64 from 2 goroutines on
+// (0.10x at 4 goroutines); at 1 goroutine it costs 1.6x". A point whose
+// interval straddles a band edge is called undecided, with its interval,
+// never folded into a crossover.
+func (v Verdict) Sentence(n Names) string {
+	ps := v.Points
+	if len(ps) == 0 {
+		return fmt.Sprintf("%s vs %s: no comparable measurements", n.Primitive, n.Baseline)
 	}
-	n := len(v.Ratios)
-	first, last := v.Ratios[0], v.Ratios[n-1]
-	lastX := v.Xs[n-1]
-	at := func(x int) string { return XPoint(xname, x) }
-	if metric != "" {
-		return v.metricSentence(primitive, baseline, metric, at)
+	at := func(i int) string { return XPoint(n.XName, ps[i].X) }
+	fig := func(i int) string {
+		if n.Metric != "" {
+			return n.Metric + " " + Ratio(ps[i].Ratio)
+		}
+		return Ratio(ps[i].Ratio)
 	}
-	has := func(r float64) string { return "costs " + Ratio(r) }
-	alone := "at " + at(v.Xs[0])
-	if xname == "goroutines" && v.Xs[0] == 1 {
-		alone = "alone"
-	}
-	var b strings.Builder
-	if n == 1 {
-		switch {
-		case v.OnPar():
-			fmt.Fprintf(&b, "%s matches %s (within %.0f%%) at %s", primitive, baseline, Tie*100, at(lastX))
-		case v.Better(first):
-			fmt.Fprintf(&b, "%s beats %s at %s: it %s", primitive, baseline, at(lastX), has(first))
+	var wins, losses, ties, undecided []int
+	for i, p := range ps {
+		switch p.Class {
+		case Win:
+			wins = append(wins, i)
+		case Lose:
+			losses = append(losses, i)
+		case Tie:
+			ties = append(ties, i)
 		default:
-			fmt.Fprintf(&b, "%s loses to %s at %s: it %s", primitive, baseline, at(lastX), has(first))
+			undecided = append(undecided, i)
 		}
-		return b.String()
 	}
+	last := len(ps) - 1
+	list := func(is []int, withFig bool) string {
+		var parts []string
+		for _, i := range is {
+			if withFig {
+				parts = append(parts, fmt.Sprintf("%s (%s)", at(i), fig(i)))
+			} else {
+				parts = append(parts, at(i))
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	costs := func(i int) string {
+		if n.Metric != "" {
+			return "its " + fig(i)
+		}
+		return "it costs " + fig(i)
+	}
+	// extreme returns the point of is furthest from 1 (the best win, the
+	// worst loss).
+	extreme := func(is []int) int {
+		best := is[0]
+		for _, i := range is {
+			if math.Abs(math.Log(ps[i].Ratio)) > math.Abs(math.Log(ps[best].Ratio)) {
+				best = i
+			}
+		}
+		return best
+	}
+	var s string
 	switch {
-	case v.OnPar():
-		fmt.Fprintf(&b, "%s matches %s (within %.0f%%) at every point measured, up to %s",
-			primitive, baseline, Tie*100, at(lastX))
-	case v.From == 0:
-		fmt.Fprintf(&b, "%s does not beat %s up to %s on this machine; there it %s",
-			primitive, baseline, at(lastX), has(last))
-	case v.From == v.Xs[0]:
-		fmt.Fprintf(&b, "%s beats %s at every point measured; %s it %s, at %s it %s",
-			primitive, baseline, alone, has(first), at(lastX), has(last))
+	case len(ties) == len(ps) && len(ps) == 1:
+		s = fmt.Sprintf("%s matches %s (within %.0f%%) at %s", n.Primitive, n.Baseline, TieBand*100, at(0))
+	case len(ties) == len(ps):
+		s = fmt.Sprintf("%s matches %s (within %.0f%%) at every point up to %s", n.Primitive, n.Baseline, TieBand*100, at(last))
+	case len(wins) == len(ps) && len(ps) == 1, len(losses) == len(ps) && len(ps) == 1:
+		verb := "beats"
+		if len(losses) == 1 {
+			verb = "loses to"
+		}
+		s = fmt.Sprintf("%s %s %s at %s: %s", n.Primitive, verb, n.Baseline, at(0), costs(0))
+	case len(wins) == len(ps), len(losses) == len(ps):
+		verb := "beats"
+		if len(losses) == len(ps) {
+			verb = "loses to"
+		}
+		s = fmt.Sprintf("%s %s %s at every point: %s at %s, %s at %s", n.Primitive, verb, n.Baseline,
+			fig(0), at(0), fig(last), at(last))
+	case len(undecided) == 0 && v.From > ps[0].X && n.Metric == "":
+		// A crossover: wins from some x on, and before it only definite
+		// losses or ties.
+		k := slices.IndexFunc(ps, func(p RatioPoint) bool { return p.X == v.From })
+		s = fmt.Sprintf("%s beats %s from %s on (%s at %s)", n.Primitive, n.Baseline, at(k), fig(last), at(last))
+		var before []int
+		for i := range k {
+			if ps[i].Class == Lose {
+				before = append(before, i)
+			}
+		}
+		if len(before) > 0 {
+			w := extreme(before)
+			s += fmt.Sprintf("; at %s %s", at(w), costs(w))
+		} else {
+			s += "; below that it matches it"
+		}
 	default:
-		fmt.Fprintf(&b, "%s beats %s from %s on (it %s at %s); %s it %s",
-			primitive, baseline, at(v.From), has(last), at(lastX), alone, has(first))
-	}
-	return b.String()
-}
-
-// metricSentence says a Metric suite's verdict point by point, since its
-// axis (share of slow calls, offered load) need not have one crossover:
-// "hedge.Do beats unhedged calls at slow 1%, slow 5% (its p99-ms: 0.10x at
-// slow 5%); matches it at slow 10%".
-func (v Verdict) metricSentence(primitive, baseline, metric string, at func(int) string) string {
-	var wins, ties, losses []string
-	lastWin := -1
-	for i, r := range v.Ratios {
+		var parts []string
 		switch {
-		case v.Better(r):
-			wins = append(wins, at(v.Xs[i]))
-			lastWin = i
-		case v.Worse(r):
-			losses = append(losses, fmt.Sprintf("%s (%s)", at(v.Xs[i]), Ratio(r)))
-		default:
-			ties = append(ties, at(v.Xs[i]))
+		case len(wins) == 1:
+			parts = append(parts, fmt.Sprintf("beats %s at %s (%s)", n.Baseline, at(wins[0]), fig(wins[0])))
+		case len(wins) > 1:
+			b := extreme(wins)
+			parts = append(parts, fmt.Sprintf("beats %s at %s (%s at %s)", n.Baseline, list(wins, false), fig(b), at(b)))
+		}
+		if len(ties) > 0 {
+			parts = append(parts, fmt.Sprintf("matches it at %s", list(ties, false)))
+		}
+		if len(losses) > 0 {
+			parts = append(parts, fmt.Sprintf("loses at %s", list(losses, true)))
+		}
+		s = n.Primitive + " " + strings.Join(parts, "; ")
+		if len(wins) == 0 && len(ties) == 0 && len(losses) == 0 {
+			s = n.Primitive + " vs " + n.Baseline + ":"
 		}
 	}
-	var parts []string
-	if len(wins) > 0 {
-		parts = append(parts, fmt.Sprintf("beats %s at %s (its %s: %s at %s)", baseline, strings.Join(wins, ", "),
-			metric, Ratio(v.Ratios[lastWin]), at(v.Xs[lastWin])))
+	if len(undecided) > 0 {
+		var parts []string
+		for _, i := range undecided {
+			parts = append(parts, fmt.Sprintf("%s (%s to %s)", at(i), Ratio(ps[i].Lo), Ratio(ps[i].Hi)))
+		}
+		sep := "; "
+		if strings.HasSuffix(s, ":") {
+			sep = " "
+		}
+		s += sep + "undecided at " + strings.Join(parts, ", ")
+		if n.Full {
+			s += " (too noisy on this machine)"
+		} else {
+			s += ": rerun with -full"
+		}
 	}
-	if len(ties) > 0 {
-		parts = append(parts, fmt.Sprintf("matches %s (within %.0f%%) at %s", baseline, Tie*100, strings.Join(ties, ", ")))
-	}
-	if len(losses) > 0 {
-		parts = append(parts, fmt.Sprintf("loses to %s at %s", baseline, strings.Join(losses, ", ")))
-	}
-	return primitive + " " + strings.Join(parts, "; ")
+	return s
 }
 
 // XPoint names one point of a sweep for a reader: "1 goroutine",

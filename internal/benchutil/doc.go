@@ -10,5 +10,9 @@
 // Benchmark names follow Benchmark<Suite>/<workload>/impl=<name>, with
 // GOMAXPROCS goroutines per run, so `go test -bench . -cpu 1,2` and benchstat
 // read them as usual. cmd/breakeven instead holds GOMAXPROCS fixed and sweeps
-// the number of goroutines with [Measure].
+// the number of goroutines with [MeasurePaired]: at each point it runs every
+// implementation once per round, in a shuffled order, takes the primitive's
+// ratio to the baseline per round, and reports the median ratio with a 95%
+// interval from order statistics ([MedianCI]) and its [Class]. Two runs are
+// compared with a Mann-Whitney U test ([MannWhitneyP]).
 package benchutil

@@ -7,18 +7,19 @@ import (
 	"time"
 )
 
-// Config sets how long Measure spends on one point.
+// Config sets how long Measure spends on one point. Measure times one
+// implementation alone; cmd/breakeven uses MeasurePaired and its Paired
+// modes instead.
 type Config struct {
 	Target  time.Duration // wall time of one sample
 	Samples int           // samples per point; the median is reported
 	Trials  int           // runs of a Trial per point (each takes its own time)
 }
 
-// Quick is cmd/breakeven's default: a full run of every suite in about two
-// minutes on 2 cores, at the price of some noise.
+// Quick is a short Measure: a few samples, some noise.
 var Quick = Config{Target: 25 * time.Millisecond, Samples: 3, Trials: 1}
 
-// Full is cmd/breakeven -full: longer samples and more of them.
+// Full is a longer Measure: longer samples and more of them.
 var Full = Config{Target: 150 * time.Millisecond, Samples: 7, Trials: 3}
 
 // Point is one implementation's measurement at one x: a goroutine count
@@ -27,7 +28,7 @@ type Point struct {
 	X       int       `json:"x"`
 	Value   float64   `json:"value"`   // median of Samples
 	Samples []float64 `json:"samples"` // ns/op, or the suite's Metric, of each sample
-	Ops     int       `json:"ops"`     // operations in one sample; 1 for a Trial
+	Ops     int       `json:"ops"`     // operations in one sample (MeasurePaired: in the last); 1 for a Trial
 }
 
 // Measure times im with g goroutines: it calibrates the operation count so

@@ -70,7 +70,7 @@ func run(w io.Writer, rawFiles []string, benchstat, command string) error {
 		"Ratios are the breakeven primitive's value over the other implementation's: below 1 the primitive is cheaper "+
 		"(or faster), except for goodput, where above 1 is better. `~` marks a difference benchstat does not find "+
 		"significant (p ≥ 0.05). On your own hardware, `go run ./cmd/breakeven` gives the same comparisons against "+
-		"the baselines in a minute or two.\n\n")
+		"the baselines in a couple of minutes, each ratio with its confidence interval.\n\n")
 	for _, s := range peerbench.All() {
 		var family []string
 		for _, l := range lines {
