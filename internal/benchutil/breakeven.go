@@ -102,7 +102,7 @@ type Names struct {
 
 // Sentence says the verdict in one short line from the classes of its
 // points, e.g. "shard.Counter beats atomic.Int64 from 2 goroutines on
-// (0.10x at 4 goroutines); at 1 goroutine it costs 1.6x". A point whose
+// (R at 4 goroutines); at 1 goroutine it costs R", R a Ratio. A point whose
 // interval straddles a band edge is called undecided, with its interval,
 // never folded into a crossover.
 func (v Verdict) Sentence(n Names) string {
@@ -249,7 +249,8 @@ func XPoint(xname string, x int) string {
 	return fmt.Sprintf("%s %d", xname, x)
 }
 
-// Ratio formats a cost ratio the way the reports quote it: "0.21x", "1.6x".
+// Ratio formats a cost ratio the way the reports quote it: two significant
+// digits (three from 10 on) and an "x".
 func Ratio(r float64) string {
 	if r >= 10 {
 		return fmt.Sprintf("%.0fx", r)

@@ -33,8 +33,8 @@ import (
 
 // figure matches a ratio ("0.06x", "1.3x", "23,000x") or a time in ns
 // ("35 ns", "1.2ns/op"): the figures a run measures. A hex literal (0x5eed)
-// does not match, nor "x/time/rate".
-var figure = regexp.MustCompile(`\b\d+(?:[.,]\d+)*\s?(?:x|×|ns(?:/op)?)(?:\b|$|[^\w/])`)
+// does not match, nor "x/time/rate", nor a product written "2 x n".
+var figure = regexp.MustCompile(`\b\d+(?:[.,]\d+)*(?:x|×|\s?ns(?:/op)?)(?:\b|$|[^\w/])`)
 
 // markerRE matches a block marker in a comment or Markdown line.
 var markerRE = regexp.MustCompile(`^\s*(?://|<!--)\s*breakeven:figures\s+(begin|end)\b\s*(.*?)\s*(?:-->)?\s*$`)
@@ -64,8 +64,9 @@ type Block struct {
 }
 
 // walk calls fn for every file under root that the checks read: Go files
-// that are not tests, and README.md files; it skips hidden directories and
-// testdata.
+// that are not tests, and README.md files; it skips hidden directories,
+// testdata, and this package, whose docs quote figures as examples of what
+// it looks for.
 func walk(root string, fn func(rel string, isGo bool) error) error {
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -73,7 +74,8 @@ func walk(root string, fn func(rel string, isGo bool) error) error {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor") {
+			rel, _ := filepath.Rel(root, path)
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor" || filepath.ToSlash(rel) == "internal/figures") {
 				return filepath.SkipDir
 			}
 			return nil

@@ -34,8 +34,9 @@ type fanoutJob struct {
 }
 
 // The work per item: TinyIters and CPUIters are calibrated so that an item
-// costs about 35 ns and 20 us on the 2-core VM these suites were built on
-// (BenchmarkWork in fanout reports the cost on yours).
+// costs tens of nanoseconds (tiny) and tens of microseconds (cpu) on the
+// 2-core VM these suites were built on (BenchmarkWork in fanout reports the
+// cost on yours).
 const (
 	TinyIters = 36
 	CPUIters  = 14_000

@@ -145,8 +145,8 @@ type Quota struct {
 	local    *ratelimit.Keyed[string]
 }
 
-// maxTau keeps interval x burst exact in the script's doubles (2^53 ns,
-// about 104 days to refill the burst).
+// maxTau keeps interval x burst exact in the script's doubles (2^53
+// nanoseconds, about 104 days to refill the burst).
 const maxTau = 1 << 53
 
 // New returns a limiter of r events per second with bursts of burst per

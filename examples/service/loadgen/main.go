@@ -1,8 +1,8 @@
 // Command loadgen drives examples/service open-loop and prints what a
 // reader of its dashboards would look at: p50 and p99 latency, goodput,
-// shed (503) and rate-limited (429) counts and hedges, at 0.5x, 1x and 2x
-// the service's capacity, first with the service's protection off (no
-// shedding, no hedging: "before") and then on ("after"). It switches modes
+// shed (503) and rate-limited (429) counts and hedges, at half, once and
+// twice the service's capacity (the -levels flag), first with the service's
+// protection off (no shedding, no hedging: "before") and then on ("after"). It switches modes
 // through the service's POST /admin/config and restores the config it
 // found. It talks to loopback only and stops by itself.
 //
