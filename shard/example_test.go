@@ -31,6 +31,30 @@ func ExampleNewCounter() {
 	// Output: 2
 }
 
+// Export the requests of each interval, as a metrics loop would: every
+// Add lands in exactly one interval.
+func ExampleCounter_LoadAndReset() {
+	var requests shard.Counter
+	requests.Add(3)
+	fmt.Println("interval 1:", requests.LoadAndReset())
+	requests.Add(2)
+	fmt.Println("interval 2:", requests.LoadAndReset())
+	fmt.Println("now:", requests.Load())
+	// Output:
+	// interval 1: 3
+	// interval 2: 2
+	// now: 0
+}
+
+func ExampleCounter_Reset() {
+	c := shard.NewCounter()
+	c.Add(10)
+	c.Reset()
+	c.Add(1)
+	fmt.Println(c.Load())
+	// Output: 1
+}
+
 func ExampleCounter_Stats() {
 	c := shard.NewCounter()
 	c.Add(42)
