@@ -44,7 +44,8 @@ type service struct {
 	bufs    *pool.Bytes
 
 	requests, served, failed *shard.Counter
-	perClient                *shard.Map[string, *shard.Counter]
+	perClient                *shard.Map[string, *shard.Counter] // at most maxClients keys
+	otherClients             *shard.Counter                     // requests from clients past maxClients
 	backendCalls             atomic.Int64
 }
 
@@ -60,6 +61,8 @@ func newService(cfg Config) *service {
 		served:    shard.NewCounter(),
 		failed:    shard.NewCounter(),
 		perClient: shard.NewMap[string, *shard.Counter](),
+
+		otherClients: shard.NewCounter(),
 	}
 }
 
@@ -92,12 +95,29 @@ func clientID(r *http.Request) (string, error) {
 	return host, err
 }
 
+// maxClients bounds perClient: the client id is client-controlled (a
+// header), so past this many clients new ones are counted together.
+const maxClients = 100_000
+
+// clientCounter returns r's client's request counter. LoadOrCompute builds
+// a Counter only for a client not seen before (not one per request, to be
+// dropped when the client is known).
+func (s *service) clientCounter(r *http.Request) *shard.Counter {
+	id, _ := clientID(r)
+	if c, ok := s.perClient.Load(id); ok {
+		return c
+	}
+	if s.perClient.Len() >= maxClients {
+		return s.otherClients
+	}
+	c, _ := s.perClient.LoadOrCompute(id, shard.NewCounter)
+	return c
+}
+
 // work fans out to cfg.Fanout backend calls under the service-wide budget,
 // hedging each, and answers with their sum.
 func (s *service) work(w http.ResponseWriter, r *http.Request) {
-	id, _ := clientID(r)
-	c, _ := s.perClient.LoadOrStore(id, shard.NewCounter())
-	c.Add(1)
+	s.clientCounter(r).Add(1)
 
 	cfg := s.config.Load()
 	shards := make([]int, cfg.Fanout)
