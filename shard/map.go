@@ -439,10 +439,11 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 
 // LoadOrCompute returns the existing value for k if there is one (loaded is
 // true); otherwise it calls fn, stores what it returns and returns that
-// (loaded is false). fn runs at most once at a time per absent key, however
-// many goroutines ask for k at once: the others wait for its value and
-// return it with loaded true. This is what a cache needs so that a missing
-// or expired key is computed once, not once per waiting request.
+// (loaded is false). fn runs at most once per absent key: however many
+// goroutines ask for k at once, one of them runs fn and the others wait for
+// its value and return it with loaded true. This is what a cache needs so
+// that a missing or expired key is computed once, not once per waiting
+// request (a cache stampede).
 //
 // fn runs with no lock held, so it may take as long as it needs and call
 // any method of the Map, except LoadOrCompute on the same key (which would
