@@ -138,7 +138,7 @@ type mapShard[K comparable, V any] struct {
 // computation is one LoadOrCompute call running fn for an absent key; other
 // callers for that key wait on done and take val.
 type computation[V any] struct {
-	done chan struct{}
+	done sync.WaitGroup // one count, released when fn has returned or panicked
 	val  V
 	ok   bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
 }
@@ -302,6 +302,18 @@ func (m *Map[K, V]) writeHash(k K) uint64 {
 	return m.hash(k)
 }
 
+// hashAndLookup is the lock-free first step of the load-or-store methods:
+// k's hash (building the shards on the map's first write) and its entry, if
+// any.
+func (m *Map[K, V]) hashAndLookup(k K) (uint64, *entry[K, V]) {
+	p := m.tables.Load()
+	if p == nil {
+		p = m.init()
+	}
+	h := m.hash(k)
+	return h, m.lookup(p, h, k)
+}
+
 // lock locks h's shard and returns it with its table, built if the shard
 // has none yet. The map is initialized (writeHash ran).
 func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
@@ -420,12 +432,10 @@ func (m *Map[K, V]) Swap(k K, v V) (previous V, loaded bool) {
 // true); otherwise it stores v and returns it (loaded is false). Callers
 // racing on one absent key all get the value of the one that stored.
 func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
-	if p := m.tables.Load(); p != nil {
-		if e := m.lookup(p, m.hash(k), k); e != nil {
-			return e.val.load(m.words), true
-		}
+	h, e := m.hashAndLookup(k)
+	if e != nil {
+		return e.val.load(m.words), true
 	}
-	h := m.writeHash(k)
 	s, t := m.lock(h)
 	defer s.mu.Unlock()
 	// Again under the lock: another caller may have stored k since.
@@ -453,12 +463,10 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 // stores k (with Store, say) while fn runs, that value is kept and returned
 // with loaded true, and fn's result is dropped.
 func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
-	if p := m.tables.Load(); p != nil {
-		if e := m.lookup(p, m.hash(k), k); e != nil {
-			return e.val.load(m.words), true
-		}
+	h, e := m.hashAndLookup(k)
+	if e != nil {
+		return e.val.load(m.words), true
 	}
-	h := m.writeHash(k)
 	for {
 		s, t := m.lock(h)
 		if at, found := m.find(t, h, k); found {
@@ -468,13 +476,14 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 		}
 		if c := s.pending[k]; c != nil {
 			s.mu.Unlock()
-			<-c.done
+			c.done.Wait()
 			if c.ok {
 				return c.val, true
 			}
 			continue // fn panicked: start over
 		}
-		c := &computation[V]{done: make(chan struct{})}
+		c := new(computation[V])
+		c.done.Add(1)
 		if s.pending == nil {
 			s.pending = make(map[K]*computation[V])
 		}
@@ -503,7 +512,7 @@ func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *co
 			actual = c.val
 		}
 		s.mu.Unlock()
-		close(c.done)
+		c.done.Done()
 	}()
 	c.val = fn()
 	c.ok = true
