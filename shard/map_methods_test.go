@@ -2,6 +2,7 @@ package shard_test
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -247,7 +248,7 @@ func TestWithCapacityAvoidsGrowth(t *testing.T) {
 			}
 		}
 	}
-	for _, n := range []int{-1, 1 << 41} {
+	for _, n := range []int{-1, math.MaxInt} {
 		func() {
 			defer func() {
 				if msg, _ := recover().(string); !strings.HasPrefix(msg, fmt.Sprintf("shard: WithCapacity(%d): ", n)) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -263,6 +264,10 @@ func TestMapAllocations(t *testing.T) {
 	ptr := shard.NewMap[string, *int]()
 	ptr.Store("k", new(int))
 	p := new(int)
+	inPlace := 0.0 // word-sized overwrites are in place on 64-bit platforms only
+	if strconv.IntSize == 32 {
+		inPlace = 1
+	}
 	for name, tc := range map[string]struct {
 		f      func()
 		allocs float64
@@ -272,11 +277,11 @@ func TestMapAllocations(t *testing.T) {
 		"LoadOrStore":      {func() { m.LoadOrStore("k", 3) }, 0},
 		"LoadOrCompute":    {func() { m.LoadOrCompute("k", func() int { return 3 }) }, 0},
 		"DeleteMissing":    {func() { m.Delete("missing") }, 0},
-		"Store":            {func() { m.Store("k", 2) }, 0},
-		"Swap":             {func() { m.Swap("k", 2) }, 0},
-		"CompareAndSwap":   {func() { m.CompareAndSwap("k", 2, 2) }, 0},
-		"Compute":          {func() { m.Compute("k", func(o int, _ bool) (int, bool) { return o + 1, true }) }, 0},
-		"StorePointer":     {func() { ptr.Store("k", p) }, 0},
+		"Store":            {func() { m.Store("k", 2) }, inPlace},
+		"Swap":             {func() { m.Swap("k", 2) }, inPlace},
+		"CompareAndSwap":   {func() { m.CompareAndSwap("k", 2, 2) }, inPlace},
+		"Compute":          {func() { m.Compute("k", func(o int, _ bool) (int, bool) { return o + 1, true }) }, inPlace},
+		"StorePointer":     {func() { ptr.Store("k", p) }, inPlace},
 		"StoreString":      {func() { big.Store("k", "w") }, 1},
 		"LoadString":       {func() { big.Load("k") }, 0},
 		"ComputeString":    {func() { big.Compute("k", func(o string, _ bool) (string, bool) { return "x", true }) }, 1},

@@ -32,13 +32,14 @@ func WithShards(n int) Option {
 	return optionFunc(func(c *mapConfig) { c.shards = n })
 }
 
-// maxCapacity bounds WithCapacity: a hint past it is a typo, not a plan.
-const maxCapacity = 1 << 40
+// maxCapacity bounds WithCapacity: a hint past it is a typo, not a plan
+// (2^40 keys on 64-bit platforms, 2^30 on 32-bit ones).
+const maxCapacity = 1 << (30 + 10*(^uint(0)>>63))
 
 // WithCapacity sizes the map for n keys, so that storing n keys does not
 // grow (rebuild) any shard's table: each shard's first table has room for
 // its share of n with a margin for uneven spread. Tables are still built on
-// each shard's first write. A negative n (or one past 2^40) panics.
+// each shard's first write. A negative n (or one past 2^40, 2^30 on 32-bit platforms) panics.
 func WithCapacity(n int) Option {
 	if n < 0 || n > maxCapacity {
 		panic(fmt.Sprintf("shard: WithCapacity(%d): want 0 to %d keys", n, maxCapacity))
