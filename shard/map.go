@@ -222,26 +222,54 @@ func (m *Map[K, V]) Load(k K) (v V, ok bool) {
 	if p == nil {
 		return v, false
 	}
-	if e := m.lookup(p, m.hash(k), k); e != nil {
-		return e.val.load(m.words), true
+	// lookup, written out: Load is the hot path, and a call to lookup
+	// would not be inlined. Buckets and slots are indexed without bounds
+	// checks: i is masked by len(t.buckets)-1, and a match's byte index is
+	// below bucketSlots (msb has no bit in byte 7).
+	h := m.hash(k)
+	t := tableAt(p, h>>m.shift).Load()
+	if t == nil {
+		return v, false
 	}
-	return v, false
+	b := h2(h)
+	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
+		meta := bk.meta.Load()
+		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
+			if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
+				return e.val.load(m.words), true
+			}
+		}
+		if hasEmpty(meta) {
+			return v, false
+		}
+	}
+}
+
+// slotAt returns the slot of bk whose byte is the lowest marked in mm (a
+// mask from matches), without a bounds check: matches marks bytes 0 to 6
+// only, since msb has no bit in byte 7.
+func slotAt[K comparable, V any](bk *bucket[K, V], mm uint64) *atomic.Pointer[entry[K, V]] {
+	return (*atomic.Pointer[entry[K, V]])(unsafe.Add(unsafe.Pointer(&bk.slots), uintptr(bits.TrailingZeros64(mm)>>3)*unsafe.Sizeof(bk.slots[0])))
 }
 
 // lookup returns k's entry, or nil, without a lock; p is m.tables, loaded.
+// Load has its own copy of this loop (a call costs it measurably).
 func (m *Map[K, V]) lookup(p *atomic.Pointer[table[K, V]], h uint64, k K) *entry[K, V] {
 	t := tableAt(p, h>>m.shift).Load()
 	if t == nil {
 		return nil
 	}
 	b := h2(h)
+	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := &t.buckets[i]
+		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
 		meta := bk.meta.Load()
 		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
 			// A slot whose byte matched may have been emptied since the
 			// meta load: nil is a miss on that slot, not the end.
-			if e := bk.slots[bits.TrailingZeros64(mm)>>3].Load(); e != nil && e.key == k {
+			if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
 				return e
 			}
 		}
