@@ -148,9 +148,9 @@ const minBuckets = 2
 
 // waitSpins is how many times a LoadOrCompute caller waiting for another's
 // fn yields before it blocks. A waiter that parks is woken well after a
-// short fn returns (in the cache workload, fn of about a microsecond, the
-// yields cut wall time per operation markedly at 2 procs, CPU time unchanged); a
-// long fn costs each waiter only these few yields more.
+// short fn returns: in the cache workload (fn of about a microsecond) the
+// yields cut wall time per operation markedly at 2 procs, with CPU time
+// unchanged. A long fn costs each waiter only these few yields more.
 const waitSpins = 16
 
 func newTable[K comparable, V any](buckets int) *table[K, V] {
