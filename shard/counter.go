@@ -2,6 +2,7 @@ package shard
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/breakeven-go/breakeven/internal/pin"
@@ -12,19 +13,24 @@ import (
 //
 // Add writes one cell owned by the P (logical CPU) the caller runs on, with
 // no atomic instruction and no cache line shared with another CPU; Load sums
-// the cells. Measured on a 2-core x86-64 VM with this repository's suite
-// (go test -bench Counter -cpu 1,2 -count 6, benchstat):
+// the cells. Where it wins and where it loses (BenchmarkCounter; figures for
+// your hardware from cmd/breakeven):
 //
-//   - Add from 2 goroutines costs 0.06x atomic.Int64.Add (1.2 ns against
-//     19 ns: the atomic's cache line bounces between the cores) and 0.23x
-//     puzpuzpuz/xsync's Counter.
-//   - Add from 1 goroutine costs 0.54x atomic.Int64.Add: the plain write to
-//     an owned cell is cheaper than a LOCK-prefixed add even uncontended.
-//   - Load is O(GOMAXPROCS): it reads every cell. With nine Loads per Add,
-//     one goroutine pays 1.9x what atomic.Int64 costs; two pay 0.52x.
+//   - Add from several goroutines costs a small fraction of an
+//     atomic.Int64.Add, whose cache line bounces between the cores, and less
+//     than puzpuzpuz/xsync's Counter.
+//   - Add from one goroutine still costs less than atomic.Int64.Add: the
+//     plain write to an owned cell is cheaper than a LOCK-prefixed add even
+//     uncontended.
+//   - Load is O(GOMAXPROCS): it reads every cell. When Loads are about as
+//     frequent as Adds, one goroutine pays more than with an atomic.Int64.
 //   - Under -race, in the portable build (-tags breakeven_purego) and on
-//     32-bit platforms, Add falls back to an atomic add on its cell: about
-//     1.3x atomic.Int64 alone and 0.13x from 2 goroutines (portable build).
+//     32-bit platforms, Add falls back to an atomic add on its cell: a
+//     little dearer than atomic.Int64 alone, still far cheaper under
+//     contention.
+//
+// For periodic export, LoadAndReset reads the value and starts the next
+// interval from 0 without losing a concurrent Add.
 //
 // Prefer a plain atomic.Int64 when Load is about as frequent as Add, when
 // you need an exact value at an instant (Load here is not a snapshot) or
@@ -41,6 +47,11 @@ import (
 type Counter struct {
 	_     noCopy
 	cells atomic.Pointer[cellSet]
+	// base is what the cells summed to at the last Reset or LoadAndReset:
+	// the counter's value is the cells' sum minus base. Resetting never
+	// writes a cell, since with owned writes only a cell's own P may.
+	base    atomic.Int64
+	resetMu sync.Mutex // orders resets, so each reads every cell after the previous one did
 }
 
 // cellSize is the distance between two cells. Cells one word apart share a
@@ -147,12 +158,21 @@ func newCellSet(prev *cellSet, minIndex int) *cellSet {
 	return &cellSet{cells: make([]cell, n), prev: prev}
 }
 
-// Load returns the sum of all cells. It reads the cells one after another,
+// Load returns the counter's value: the sum of all cells (less what the
+// last Reset or LoadAndReset took). It reads the cells one after another,
 // not at one instant, so Adds that run concurrently may or may not be
 // counted: it is not a linearizable snapshot. Once the Adds have finished
 // (a WaitGroup, a channel, a mutex ordering them before the Load), it is
 // exact. Load costs O(GOMAXPROCS) and does not allocate.
 func (c *Counter) Load() int64 {
+	// base first: a reset between the two loads then reads as one that
+	// had not happened yet, never as a value below zero.
+	base := c.base.Load()
+	return c.sum() - base
+}
+
+// sum adds up every cell of every generation.
+func (c *Counter) sum() int64 {
 	var sum int64
 	for cs := c.cells.Load(); cs != nil; cs = cs.prev {
 		for i := range cs.cells {
@@ -162,9 +182,27 @@ func (c *Counter) Load() int64 {
 	return sum
 }
 
+// LoadAndReset returns the counter's value and sets it to 0 in one step, for
+// periodic export ("requests in the last interval"). No Add is lost or
+// counted twice across calls: an Add running concurrently lands either in
+// the value returned or in the next one. The counter's cells are not
+// written (only a cell's own P writes it); the sum they held is remembered
+// instead, so LoadAndReset costs what Load costs, plus a lock that orders
+// concurrent resets. Adds never take it.
+func (c *Counter) LoadAndReset() int64 {
+	c.resetMu.Lock()
+	defer c.resetMu.Unlock()
+	sum := c.sum()
+	return sum - c.base.Swap(sum)
+}
+
+// Reset sets the counter to 0, with the guarantee LoadAndReset gives for
+// concurrent Adds.
+func (c *Counter) Reset() { c.LoadAndReset() }
+
 // CounterStats is a snapshot of a Counter's layout and value.
 type CounterStats struct {
-	Value       int64 // what Load returns
+	Value       int64 // what Load returns (the cells' sum less the last reset's)
 	Cells       int   // cells across all generations
 	Generations int   // 1, plus one for each time GOMAXPROCS outgrew the cells
 }
@@ -179,6 +217,7 @@ func (c *Counter) Stats() CounterStats {
 			s.Value += cs.cells[i].load()
 		}
 	}
+	s.Value -= c.base.Load()
 	return s
 }
 

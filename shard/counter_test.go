@@ -129,9 +129,9 @@ func TestCounterStats(t *testing.T) {
 	runtime.GOMAXPROCS(1)
 	c := shard.NewCounter()
 	c.Add(3)
-	s := c.Stats()
-	if s.Value != 3 || s.Generations != 1 || s.Cells < 1 {
-		t.Fatalf("Stats() = %+v, want Value 3 in 1 generation", s)
+	first := c.Stats()
+	if first.Value != 3 || first.Generations != 1 || first.Cells < 1 {
+		t.Fatalf("Stats() = %+v, want Value 3 in 1 generation", first)
 	}
 	// Grow GOMAXPROCS and add from many goroutines until some run on a P
 	// beyond the first set of cells.
@@ -145,11 +145,76 @@ func TestCounterStats(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	s = c.Stats()
+	s := c.Stats()
 	if s.Value != 3+64*1000 || s.Value != c.Load() {
 		t.Fatalf("Stats().Value = %d, Load() = %d, want %d", s.Value, c.Load(), 3+64*1000)
 	}
-	if s.Cells < s.Generations {
-		t.Fatalf("Stats() = %+v: fewer cells than generations", s)
+	// Each generation after the first is sized for the grown GOMAXPROCS (8
+	// cells at least), and the older generations are kept. (This used to
+	// check Cells < Generations, which cannot happen: a generation has at
+	// least one cell.)
+	if s.Cells < first.Cells+8*(s.Generations-1) {
+		t.Fatalf("Stats() = %+v after growing from %+v: a later generation has fewer than 8 cells, or an older one was dropped", s, first)
+	}
+}
+
+// TestCounterLoadAndResetLosesNothing: adders run while another goroutine
+// keeps taking LoadAndReset; what the resets took plus what is left must be
+// exactly what was added, none lost and none counted twice.
+func TestCounterLoadAndResetLosesNothing(t *testing.T) {
+	for _, c := range []*shard.Counter{shard.NewCounter(), new(shard.Counter)} {
+		const goroutines, adds = 8, 50_000
+		var wg sync.WaitGroup
+		for g := range goroutines {
+			wg.Go(func() {
+				for i := range adds {
+					c.Add(1)
+					if i%512 == g {
+						runtime.Gosched()
+					}
+				}
+			})
+		}
+		stop := make(chan struct{})
+		taken := make(chan int64)
+		go func() {
+			var sum int64
+			for {
+				select {
+				case <-stop:
+					taken <- sum
+					return
+				default:
+				}
+				v := c.LoadAndReset()
+				if v < 0 {
+					t.Errorf("LoadAndReset = %d with only positive Adds", v)
+				}
+				sum += v
+				runtime.Gosched()
+			}
+		}()
+		wg.Wait()
+		close(stop)
+		sum := <-taken
+		if got := sum + c.LoadAndReset(); got != goroutines*adds {
+			t.Fatalf("LoadAndReset took %d in all, want %d", got, goroutines*adds)
+		}
+		if c.Load() != 0 {
+			t.Fatalf("Load after the last LoadAndReset = %d", c.Load())
+		}
+	}
+}
+func TestCounterReset(t *testing.T) {
+	var c shard.Counter
+	c.Reset() // on the zero Counter
+	c.Add(5)
+	c.Reset()
+	if c.Load() != 0 || c.Stats().Value != 0 {
+		t.Fatalf("after Reset: Load %d, Stats().Value %d; want 0", c.Load(), c.Stats().Value)
+	}
+	c.Add(-2)
+	if got := c.LoadAndReset(); got != -2 || c.Load() != 0 {
+		t.Fatalf("LoadAndReset = %d (then Load %d), want -2 (then 0)", got, c.Load())
 	}
 }

@@ -1,67 +1,75 @@
 package shard
 
 import (
+	"hash/maphash"
 	"iter"
+	"math"
 	"math/bits"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Map is a hash map split into shards, for maps that many goroutines read
 // and some write at once. Reads take no lock and write no shared memory.
 //
-// A key's shard is chosen by a seeded hash (xxhash for string keys,
-// hash/maphash for other comparable keys). Each shard is an open-addressing
-// table of 64-byte buckets: seven pointers to immutable entries and a meta
-// word holding seven bits of each key's hash, so Load compares seven hash
-// bytes at once and dereferences only the entry that matches. Load runs
+// Keys are hashed with a seed drawn per map (hash/maphash), so which keys
+// share a shard or a bucket differs from map to map and run to run: a
+// client cannot aim keys at one shard or one bucket. Each shard is an
+// open-addressing table of 64-byte buckets: seven pointers to entries and a
+// meta word holding seven bits of each key's hash, so Load compares seven
+// hash bytes at once and dereferences only the entry that matches. Load runs
 // with atomic loads only, so readers on every CPU proceed in parallel and
-// never wait for a writer; writers take the shard's mutex and publish a new
-// entry (an overwrite allocates one entry: the price of lock-free reads) or
-// a whole new table when growing. Shards sit contiguously in one slice,
-// each padded to 128 bytes, so two shards' locks never share a cache line;
-// the tables' pointers are packed apart from the locks, so writers never
-// invalidate the line a reader needs first.
+// never wait for a writer; writers take the shard's mutex. Overwriting a
+// word-sized value (an int, a pointer, a struct of at most eight bytes)
+// writes it into its entry in place with one atomic store and allocates
+// nothing; a larger value is published as a new entry (one allocation: the
+// price of lock-free reads), as is every new key. Shards' locks are padded
+// apart so two never share a cache line, and the tables' pointers are packed
+// apart from the locks, so writers never invalidate the line a reader needs
+// first.
 //
-// Costs, measured on a 2-core x86-64 VM with this repository's suite
-// (BenchmarkMap in internal/peerbench, 16k string keys, -cpu 1,2 -count 6,
-// benchstat), at 2 goroutines:
+// Where it wins and where it loses (BenchmarkMap; the figures for your
+// hardware come from cmd/breakeven): with several goroutines on read-mostly
+// mixes it costs less than one map under a sync.RWMutex, whose reader count
+// every Load writes; with one goroutine, or when writes are a large share of
+// operations on few cores, the plain locked map is cheaper (one lock keeps
+// the data in one core's cache). It costs less than sync.Map on every mix,
+// and allocates less per write.
 //
-//   - Against one map under a sync.RWMutex: 0.59x at 1% writes (0.69x on
-//     Zipf(1.1) keys), 0.95x at 10% (1.06x Zipf), 1.6x at 50% (1.8x Zipf).
-//     On this machine the single lock serializes the two goroutines and
-//     keeps the data in one core's cache, which write-heavy mixes reward;
-//     alone (1 goroutine) the RWMutex map is cheaper on every mix (1.2x at
-//     1% writes, 1.5x at 10%, 1.9x at 50%). Prefer a plain map under a
-//     lock when one goroutine does most of the work, or when writes are a
-//     large share of operations on few cores.
-//   - Against sync.Map: 0.45x at 10% writes, 0.51x at 50%; sync.Map
-//     allocates more per write (36 B against 12 B here at 50% writes).
-//   - Against puzpuzpuz/xsync's Map, also lock-free on reads, with a lock
-//     per bucket: 1.5x at 1% writes, 1.2x at 10%, 1.1x at 50%.
+// LoadOrCompute makes it a cache that computes each missing value once
+// however many goroutines ask for it at the same moment.
 //
-// Two earlier designs measured worse on the same rows (1%, 10%, 50%
-// writes, 10% Zipf): a Go map per shard under its mutex (0 B/op) 1.3x,
-// 1.6x, 1.7x, 1.9x the RWMutex map; one entry pointer per slot without
-// the meta word 0.75x, 1.3x, 2.2x, 1.2x.
-//
-// The zero Map is not usable; build one with [NewMap]. A Map is safe for
-// concurrent use and must not be copied after first use.
+// The zero Map is ready to use (as are maps from [NewMap]): nothing is
+// allocated until the first write, so an empty map is a few words at any
+// GOMAXPROCS. A Map is safe for concurrent use and must not be copied after
+// first use.
 type Map[K comparable, V any] struct {
-	_      noCopy
-	shards []mapShard[K, V]
-	tables []atomic.Pointer[table[K, V]] // shard i's table: packed, read by every Load, written on growth
-	shift  uint                          // 64 - log2(len(shards)): the hash's high bits pick the shard
-	hash   func(K) uint64
+	_ noCopy
+	// tables points at the first of len(shards) table pointers, shard i's
+	// at index i; nil until the first write. Every field below it is
+	// written once, by init, before tables is published, and read only
+	// after a load of tables returned non-nil.
+	tables  atomic.Pointer[atomic.Pointer[table[K, V]]]
+	seed    maphash.Seed
+	shift   uint     // 64 - log2(len(shards)): the hash's high bits pick the shard
+	words   wordKind // how values are read and overwritten (see valueCell)
+	strKeys bool     // K's underlying type is string: hash with maphash.String
+	valEq   bool     // V is comparable, for CompareAndSwap and CompareAndDelete
+	buckets int      // a shard's first table size, from WithCapacity
+	shards  []mapShard[K, V]
+	initMu  sync.Mutex
+	cfg     mapConfig // set by NewMap, read by init
 }
 
-// entry is one key and value. Entries are immutable once published, so a
-// reader that loads a pointer to one sees a whole key and value: an update
-// publishes a new entry instead of writing into the old one.
+// entry is one key and its value. The key never changes once the entry is
+// published, so a reader that loads a pointer to an entry sees a whole key;
+// the value is immutable too unless it is word-sized (see valueCell).
 type entry[K comparable, V any] struct {
 	key K
-	val V
+	val valueCell[V]
 }
 
 // bucketSlots is the number of entries per bucket: with the meta word, a
@@ -112,82 +120,169 @@ type table[K comparable, V any] struct {
 
 // mapShard is one shard's lock and bookkeeping, padded so that neighbouring
 // shards' locks never share a cache line (see cellSize). The shard's table
-// pointer is not here but in Map.tables, packed with the other shards' in a
-// few lines that only growth writes: readers never touch a line that
-// writers' locking keeps invalidating.
+// pointer is not here but in the array Map.tables points at, packed with the
+// other shards' in a few lines that only growth writes: readers never touch
+// a line that writers' locking keeps invalidating. The counters are written
+// under mu but read with atomic loads, so Len and Stats take no lock.
 type mapShard[K comparable, V any] struct {
-	mu     sync.Mutex
-	used   int                          // live entries, under mu
-	tombs  int                          // deleted slots not yet reclaimed, under mu
-	writes uint64                       // write operations, under mu
-	table  *atomic.Pointer[table[K, V]] // this shard's entry in Map.tables
-	_      [cellSize - 40]byte
+	mu      sync.Mutex
+	used    atomic.Int64                 // live entries
+	writes  atomic.Uint64                // write operations
+	growths atomic.Uint64                // tables rebuilt larger
+	tombs   int                          // deleted slots not yet reclaimed, under mu
+	pending map[K]*computation[V]        // LoadOrCompute calls running fn, under mu
+	table   *atomic.Pointer[table[K, V]] // this shard's entry in Map.tables; nil table: empty
+	_       [cellSize - 56]byte
+}
+
+// computation is one LoadOrCompute call running fn for an absent key; other
+// callers for that key wait on done and take val.
+type computation[V any] struct {
+	done     sync.WaitGroup // one count, released when fn has returned or panicked
+	finished atomic.Bool    // set just before done is released
+	val      V
+	ok       bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
 }
 
 const minBuckets = 2
+
+// waitSpins is how many times a LoadOrCompute caller waiting for another's
+// fn yields before it blocks. A waiter that parks is woken well after a
+// short fn returns: in the cache workload (fn of about a microsecond) the
+// yields cut wall time per operation markedly at 2 procs, with CPU time
+// unchanged. A long fn costs each waiter only these few yields more.
+const waitSpins = 16
 
 func newTable[K comparable, V any](buckets int) *table[K, V] {
 	return &table[K, V]{buckets: make([]bucket[K, V], buckets), mask: uint64(buckets - 1)}
 }
 
-// defaultShardsPerP sets the default shard count: 32 per P. Shards serve
-// writers only (readers take no lock), so on 2 procs the count barely
-// matters: BenchmarkMapShards at 10% writes measured 1 shard at 1.09x the
-// cost of 64, 4 shards at 1.08x, and 16 to 1024 within 3% of each other.
-// 32 per P keeps two writers on one lock unlikely as P grows, for 128 B a
-// shard.
-const defaultShardsPerP = 32
+// defaultShardsPerP sets the default shard count: 8 per P. Shards serve
+// writers only (readers take no lock), so past a few per P the count barely
+// matters (BenchmarkMapShards sweeps it); 8 per P keeps two writers on one
+// lock unlikely while a map's first write allocates 136 bytes per shard.
+const defaultShardsPerP = 8
 
-// NewMap returns an empty Map. See [WithShards] for the number of shards.
+// NewMap returns an empty Map. See [WithShards] for the number of shards and
+// [WithCapacity] to size it for a known number of keys. It allocates only the
+// Map itself: the shards are built on the first write.
 func NewMap[K comparable, V any](opts ...Option) *Map[K, V] {
-	var cfg mapConfig
+	m := new(Map[K, V])
 	for _, o := range opts {
-		o.apply(&cfg)
-	}
-	n := cfg.shards
-	if n == 0 {
-		n = min(ceilPow2(defaultShardsPerP*runtime.GOMAXPROCS(0)), maxShards)
-	}
-	m := &Map[K, V]{
-		shards: make([]mapShard[K, V], n),
-		tables: make([]atomic.Pointer[table[K, V]], n),
-		shift:  uint(64 - bits.TrailingZeros(uint(n))),
-		hash:   hasherFor[K](),
-	}
-	for i := range m.shards {
-		m.shards[i].table = &m.tables[i]
-		m.tables[i].Store(newTable[K, V](minBuckets))
+		o.apply(&m.cfg)
 	}
 	return m
 }
 
-func (m *Map[K, V]) shard(h uint64) *mapShard[K, V] {
-	// With one shard the shift is 64, and Go defines x>>64 as 0.
-	return &m.shards[h>>m.shift]
+// init builds the shards on the first write and returns the published
+// table-pointer array (which another writer may have built first).
+func (m *Map[K, V]) init() *atomic.Pointer[table[K, V]] {
+	m.initMu.Lock()
+	defer m.initMu.Unlock()
+	if p := m.tables.Load(); p != nil {
+		return p
+	}
+	n := m.cfg.shards
+	if n == 0 {
+		n = min(ceilPow2(defaultShardsPerP*runtime.GOMAXPROCS(0)), maxShards)
+	}
+	m.seed = maphash.MakeSeed()
+	m.shift = uint(64 - bits.TrailingZeros(uint(n)))
+	m.words = wordKindOf[V]()
+	m.strKeys = reflect.TypeFor[K]().Kind() == reflect.String
+	m.valEq = reflect.TypeFor[V]().Comparable()
+	m.buckets = bucketsFor(m.cfg.capacity, n)
+	m.shards = make([]mapShard[K, V], n)
+	tables := make([]atomic.Pointer[table[K, V]], n)
+	for i := range m.shards {
+		m.shards[i].table = &tables[i]
+	}
+	m.tables.Store(&tables[0])
+	return &tables[0]
+}
+
+// bucketsFor returns a shard's first table size for a map sized for
+// capacity keys over n shards: room, under the load limit, for the mean
+// share plus five standard deviations (keys fall into shards like balls
+// into bins), so that a map filled to its capacity hint does not grow.
+func bucketsFor(capacity, n int) int {
+	if capacity == 0 {
+		return minBuckets
+	}
+	mean := float64(capacity) / float64(n)
+	keys := mean + 5*math.Sqrt(mean) + 2
+	return ceilPow2(max(minBuckets, int(keys*8/(bucketSlots*7))+1))
+}
+
+// tableAt returns shard i's table pointer: p points at the first of
+// len(m.shards) of them and i < len(m.shards), since i is the hash's top
+// log2(len(m.shards)) bits. Indexing without a slice saves Load a bounds
+// check and the load of a length.
+func tableAt[K comparable, V any](p *atomic.Pointer[table[K, V]], i uint64) *atomic.Pointer[table[K, V]] {
+	return (*atomic.Pointer[table[K, V]])(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(*p)))
 }
 
 // Load returns the value stored for k and whether there was one. It takes
 // no lock and writes nothing: it follows the probe sequence with atomic
-// loads of immutable entries.
-func (m *Map[K, V]) Load(k K) (V, bool) { return m.load(m.hash(k), k) }
-
-// load is Load for a key whose hash h the caller already has.
-func (m *Map[K, V]) load(h uint64, k K) (V, bool) {
-	t := m.tables[h>>m.shift].Load()
+// loads.
+func (m *Map[K, V]) Load(k K) (v V, ok bool) {
+	p := m.tables.Load()
+	if p == nil {
+		return v, false
+	}
+	// lookup, written out: Load is the hot path, and a call to lookup
+	// would not be inlined. Buckets and slots are indexed without bounds
+	// checks: i is masked by len(t.buckets)-1, and a match's byte index is
+	// below bucketSlots (msb has no bit in byte 7).
+	h := m.hash(k)
+	t := tableAt(p, h>>m.shift).Load()
+	if t == nil {
+		return v, false
+	}
 	b := h2(h)
+	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := &t.buckets[i]
+		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
+		meta := bk.meta.Load()
+		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
+			if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
+				return e.val.load(m.words), true
+			}
+		}
+		if hasEmpty(meta) {
+			return v, false
+		}
+	}
+}
+
+// slotAt returns the slot of bk whose byte is the lowest marked in mm (a
+// mask from matches), without a bounds check: matches marks bytes 0 to 6
+// only, since msb has no bit in byte 7.
+func slotAt[K comparable, V any](bk *bucket[K, V], mm uint64) *atomic.Pointer[entry[K, V]] {
+	return (*atomic.Pointer[entry[K, V]])(unsafe.Add(unsafe.Pointer(&bk.slots), uintptr(bits.TrailingZeros64(mm)>>3)*unsafe.Sizeof(bk.slots[0])))
+}
+
+// lookup returns k's entry, or nil, without a lock; p is m.tables, loaded.
+// Load has its own copy of this loop (a call costs it measurably).
+func (m *Map[K, V]) lookup(p *atomic.Pointer[table[K, V]], h uint64, k K) *entry[K, V] {
+	t := tableAt(p, h>>m.shift).Load()
+	if t == nil {
+		return nil
+	}
+	b := h2(h)
+	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
 		meta := bk.meta.Load()
 		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
 			// A slot whose byte matched may have been emptied since the
 			// meta load: nil is a miss on that slot, not the end.
-			if e := bk.slots[bits.TrailingZeros64(mm)>>3].Load(); e != nil && e.key == k {
-				return e.val, true
+			if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
+				return e
 			}
 		}
 		if hasEmpty(meta) {
-			var zero V
-			return zero, false
+			return nil
 		}
 	}
 }
@@ -224,6 +319,9 @@ func (m *Map[K, V]) find(t *table[K, V], h uint64, k K) (at slot, found bool) {
 	}
 }
 
+// at returns the entry in slot at of t (locked).
+func (t *table[K, V]) at(at slot) *entry[K, V] { return t.buckets[at.bucket].slots[at.i].Load() }
+
 // setMeta sets slot's byte in its bucket's meta word to v (locked).
 func setMeta[K comparable, V any](t *table[K, V], at slot, v uint64) {
 	bk := &t.buckets[at.bucket]
@@ -231,44 +329,85 @@ func setMeta[K comparable, V any](t *table[K, V], at slot, v uint64) {
 	bk.meta.Store(bk.meta.Load()&^(0xff<<shift) | v<<shift)
 }
 
-// set stores v for k in s (locked), growing the table first if needed.
-func (m *Map[K, V]) set(s *mapShard[K, V], h uint64, k K, v V) {
-	t := s.table.Load()
-	at, found := m.find(t, h, k)
-	m.setAt(s, t, at, found, h, k, v)
+// writeHash is hash for the write methods: it builds the shards first if
+// this is the map's first write.
+func (m *Map[K, V]) writeHash(k K) uint64 {
+	if m.tables.Load() == nil {
+		m.init()
+	}
+	return m.hash(k)
 }
 
-// setAt is set for a caller that has already run find on t (locked): at
-// and found are what it returned.
+// hashAndLookup is the lock-free first step of the load-or-store methods:
+// k's hash (building the shards on the map's first write) and its entry, if
+// any.
+func (m *Map[K, V]) hashAndLookup(k K) (uint64, *entry[K, V]) {
+	p := m.tables.Load()
+	if p == nil {
+		p = m.init()
+	}
+	h := m.hash(k)
+	return h, m.lookup(p, h, k)
+}
+
+// lock locks h's shard and returns it with its table, built if the shard
+// has none yet. The map is initialized (writeHash ran).
+func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
+	s := &m.shards[h>>m.shift]
+	s.mu.Lock()
+	return s, m.tableOf(s)
+}
+
+// tableOf returns s's table, building it if s has none (locked).
+func (m *Map[K, V]) tableOf(s *mapShard[K, V]) *table[K, V] {
+	t := s.table.Load()
+	if t == nil {
+		t = newTable[K, V](m.buckets)
+		s.table.Store(t)
+	}
+	return t
+}
+
+// bump counts one write on s (locked: a plain read and an atomic store,
+// no read-modify-write instruction).
+func bump(c *atomic.Uint64) { c.Store(c.Load() + 1) }
+
+// setAt stores v for k at slot at of t (locked), where at and found are
+// what find returned: an overwrite in place for word-sized values, else a
+// new entry.
 func (m *Map[K, V]) setAt(s *mapShard[K, V], t *table[K, V], at slot, found bool, h uint64, k K, v V) {
-	e := &entry[K, V]{k, v}
+	bump(&s.writes)
 	if found {
-		t.buckets[at.bucket].slots[at.i].Store(e)
-		s.writes++
+		if m.words != wordNone {
+			t.at(at).val.store(m.words, v)
+		} else {
+			t.buckets[at.bucket].slots[at.i].Store(&entry[K, V]{key: k, val: valueCell[V]{v: v}})
+		}
 		return
 	}
 	if t.buckets[at.bucket].meta.Load()>>(8*at.i)&0xff == metaDeleted {
 		s.tombs--
-	} else if (s.used+s.tombs+1)*8 > len(t.buckets)*bucketSlots*7 {
+	} else if (int(s.used.Load())+s.tombs+1)*8 > len(t.buckets)*bucketSlots*7 {
 		// Over 7/8 of the slots in use (or deleted): rebuild, which also
 		// drops the deleted ones.
 		t = m.grow(s, t)
 		at, _ = m.find(t, h, k)
 	}
 	// The entry first, then the meta byte that lets readers see it.
-	t.buckets[at.bucket].slots[at.i].Store(e)
+	t.buckets[at.bucket].slots[at.i].Store(&entry[K, V]{key: k, val: valueCell[V]{v: v}})
 	setMeta(t, at, h2(h))
-	s.used++
-	s.writes++
+	s.used.Store(s.used.Load() + 1)
 }
 
 // grow rehashes s's live entries into a table twice the size (or the same
 // size if mostly deleted slots) and publishes it; readers on the old table
-// finish there undisturbed, since its entries never change.
+// finish there undisturbed: entries move, they are not copied, so an
+// in-place overwrite made after the move is seen through either table.
 func (m *Map[K, V]) grow(s *mapShard[K, V], old *table[K, V]) *table[K, V] {
 	size := len(old.buckets)
-	if (s.used+1)*2 > size*bucketSlots {
+	if (int(s.used.Load())+1)*2 > size*bucketSlots {
 		size *= 2
+		bump(&s.growths)
 	}
 	t := newTable[K, V](size)
 	for i := range old.buckets {
@@ -295,61 +434,204 @@ func (m *Map[K, V]) grow(s *mapShard[K, V], old *table[K, V]) *table[K, V] {
 func (m *Map[K, V]) remove(s *mapShard[K, V], t *table[K, V], at slot) {
 	setMeta(t, at, metaDeleted)
 	t.buckets[at.bucket].slots[at.i].Store(nil)
-	s.used--
+	s.used.Store(s.used.Load() - 1)
 	s.tombs++
-	s.writes++
+	bump(&s.writes)
 }
 
-// Store sets the value for k. It allocates one entry (the key and value),
-// which is what lets readers go without a lock.
+// Store sets the value for k. Storing a new key allocates its entry, as does
+// overwriting a value larger than a word; overwriting a word-sized value
+// allocates nothing.
 func (m *Map[K, V]) Store(k K, v V) {
-	h := m.hash(k)
-	s := m.shard(h)
-	s.mu.Lock()
-	m.set(s, h, k, v)
+	h := m.writeHash(k)
+	s, t := m.lock(h)
+	at, found := m.find(t, h, k)
+	m.setAt(s, t, at, found, h, k, v)
 	s.mu.Unlock()
 }
 
-// LoadOrStore returns the existing value for k if there is one (loaded is
-// true); otherwise it stores v and returns it (loaded is false).
-func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
-	h := m.hash(k)
-	if v, ok := m.load(h, k); ok {
-		return v, true
-	}
-	s := m.shard(h)
-	s.mu.Lock()
+// Swap stores v for k and returns the previous value, if any (loaded
+// reports whether there was one).
+func (m *Map[K, V]) Swap(k K, v V) (previous V, loaded bool) {
+	h := m.writeHash(k)
+	s, t := m.lock(h)
 	defer s.mu.Unlock()
-	t := s.table.Load()
 	at, found := m.find(t, h, k)
 	if found {
-		return t.buckets[at.bucket].slots[at.i].Load().val, true
+		previous = t.at(at).val.v
+	}
+	m.setAt(s, t, at, found, h, k, v)
+	return previous, found
+}
+
+// LoadOrStore returns the existing value for k if there is one (loaded is
+// true); otherwise it stores v and returns it (loaded is false). Callers
+// racing on one absent key all get the value of the one that stored.
+func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
+	h, e := m.hashAndLookup(k)
+	if e != nil {
+		return e.val.load(m.words), true
+	}
+	s, t := m.lock(h)
+	defer s.mu.Unlock()
+	// Again under the lock: another caller may have stored k since.
+	at, found := m.find(t, h, k)
+	if found {
+		return t.at(at).val.v, true
 	}
 	m.setAt(s, t, at, false, h, k, v)
 	return v, false
 }
 
+// LoadOrCompute returns the existing value for k if there is one (loaded is
+// true); otherwise it calls fn, stores what it returns and returns that
+// (loaded is false). fn runs at most once per absent key: however many
+// goroutines ask for k at once, one of them runs fn and the others wait for
+// its value and return it with loaded true. This is what a cache needs so
+// that a missing or expired key is computed once, not once per waiting
+// request (a cache stampede).
+//
+// fn runs with no lock held, so it may take as long as it needs and call
+// any method of the Map, except LoadOrCompute on the same key (which would
+// wait for itself). If fn panics (or calls runtime.Goexit), nothing is
+// stored, the panic propagates to this caller, and the goroutines that were
+// waiting try again (one of them runs its own fn). If another goroutine
+// stores k (with Store, say) while fn runs, that value is kept and returned
+// with loaded true, and fn's result is dropped.
+func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
+	h, e := m.hashAndLookup(k)
+	if e != nil {
+		return e.val.load(m.words), true
+	}
+	for {
+		s, t := m.lock(h)
+		if at, found := m.find(t, h, k); found {
+			v := t.at(at).val.v
+			s.mu.Unlock()
+			return v, true
+		}
+		if c := s.pending[k]; c != nil {
+			s.mu.Unlock()
+			// A short fn finishes before a parked waiter would be woken:
+			// yield a few times before blocking on done.
+			for i := 0; i < waitSpins && !c.finished.Load(); i++ {
+				runtime.Gosched()
+			}
+			c.done.Wait()
+			if c.ok {
+				return c.val, true
+			}
+			continue // fn panicked: start over
+		}
+		c := new(computation[V])
+		c.done.Add(1)
+		if s.pending == nil {
+			s.pending = make(map[K]*computation[V])
+		}
+		s.pending[k] = c
+		s.mu.Unlock()
+		return m.compute(s, h, k, fn, c)
+	}
+}
+
+// compute runs fn for LoadOrCompute with no lock held, then stores its
+// result (unless another write stored k meanwhile) and releases the
+// waiters; by defer, so that a panic or Goexit in fn stores nothing and
+// still releases them.
+func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *computation[V]) (actual V, loaded bool) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.pending, k)
+		if c.ok {
+			t := m.tableOf(s)
+			at, found := m.find(t, h, k)
+			if found {
+				c.val, loaded = t.at(at).val.v, true
+			} else {
+				m.setAt(s, t, at, false, h, k, c.val)
+			}
+			actual = c.val
+		}
+		s.mu.Unlock()
+		c.finished.Store(true)
+		c.done.Done()
+	}()
+	c.val = fn()
+	c.ok = true
+	return
+}
+
+// CompareAndSwap stores new for k if k's value is equal to old, and reports
+// whether it did. As with sync.Map, the value type must be comparable: on a
+// Map whose V is not (a slice, a map, a func, or a struct holding one),
+// CompareAndSwap panics; with an interface V holding an uncomparable dynamic
+// type, the comparison panics as == does.
+func (m *Map[K, V]) CompareAndSwap(k K, old, new V) bool {
+	h := m.writeHash(k)
+	m.mustCompare("CompareAndSwap")
+	if e := m.lookup(m.tables.Load(), h, k); e == nil || any(e.val.load(m.words)) != any(old) {
+		return false // as sync.Map: no lock when it cannot swap
+	}
+	s, t := m.lock(h)
+	defer s.mu.Unlock()
+	at, found := m.find(t, h, k)
+	if !found || any(t.at(at).val.v) != any(old) {
+		return false
+	}
+	m.setAt(s, t, at, true, h, k, new)
+	return true
+}
+
+// CompareAndDelete deletes k if its value is equal to old, and reports
+// whether it did. It panics as CompareAndSwap does when V is not
+// comparable.
+func (m *Map[K, V]) CompareAndDelete(k K, old V) (deleted bool) {
+	h := m.writeHash(k)
+	m.mustCompare("CompareAndDelete")
+	if e := m.lookup(m.tables.Load(), h, k); e == nil || any(e.val.load(m.words)) != any(old) {
+		return false
+	}
+	s, t := m.lock(h)
+	defer s.mu.Unlock()
+	at, found := m.find(t, h, k)
+	if !found || any(t.at(at).val.v) != any(old) {
+		return false
+	}
+	m.remove(s, t, at)
+	return true
+}
+
+func (m *Map[K, V]) mustCompare(method string) {
+	if !m.valEq {
+		panic("shard: Map." + method + ": value type " + reflect.TypeFor[V]().String() + " is not comparable")
+	}
+}
+
 // LoadAndDelete deletes k and returns the value it had, if any.
-func (m *Map[K, V]) LoadAndDelete(k K) (v V, loaded bool) { return m.loadAndDelete(m.hash(k), k) }
+func (m *Map[K, V]) LoadAndDelete(k K) (v V, loaded bool) {
+	return m.loadAndDelete(m.writeHash(k), k)
+}
 
 func (m *Map[K, V]) loadAndDelete(h uint64, k K) (v V, loaded bool) {
-	s := m.shard(h)
-	s.mu.Lock()
+	s, t := m.lock(h)
 	defer s.mu.Unlock()
-	t := s.table.Load()
 	at, found := m.find(t, h, k)
 	if !found {
 		return v, false
 	}
-	v = t.buckets[at.bucket].slots[at.i].Load().val
+	v = t.at(at).val.v
 	m.remove(s, t, at)
 	return v, true
 }
 
 // Delete deletes k; deleting a missing key does nothing (and takes no lock).
 func (m *Map[K, V]) Delete(k K) {
+	p := m.tables.Load()
+	if p == nil {
+		return
+	}
 	h := m.hash(k)
-	if _, ok := m.load(h, k); ok {
+	if m.lookup(p, h, k) != nil {
 		m.loadAndDelete(h, k)
 	}
 }
@@ -361,18 +643,19 @@ func (m *Map[K, V]) Delete(k K) {
 //
 // Use it for read-modify-write updates that must not lose a concurrent
 // update (counters per key, appends). fn runs under the shard's lock: keep
-// it short, and do not call the Map's write methods from inside it, which
-// deadlocks (Load is fine).
+// it short. Inside fn, Load, Len and Stats are safe (they take no lock);
+// every other method (Store, Swap, LoadOrStore, LoadOrCompute, the Compare
+// methods, Delete, LoadAndDelete, Compute, Clear, and a range over All) may
+// need the same lock and deadlocks. To compute a missing value without
+// holding a lock, use LoadOrCompute.
 func (m *Map[K, V]) Compute(k K, fn func(old V, loaded bool) (v V, keep bool)) (V, bool) {
-	h := m.hash(k)
-	s := m.shard(h)
-	s.mu.Lock()
+	h := m.writeHash(k)
+	s, t := m.lock(h)
 	defer s.mu.Unlock()
-	t := s.table.Load()
 	at, loaded := m.find(t, h, k)
 	var old V
 	if loaded {
-		old = t.buckets[at.bucket].slots[at.i].Load().val
+		old = t.at(at).val.v
 	}
 	v, keep := fn(old, loaded)
 	switch {
@@ -384,58 +667,72 @@ func (m *Map[K, V]) Compute(k K, fn func(old V, loaded bool) (v V, keep bool)) (
 	return v, keep
 }
 
-// Len returns the number of keys, summed shard by shard (O(shards)); under
-// concurrent writes it is not a snapshot of one instant.
+// Len returns the number of keys, summed shard by shard (O(shards)) without
+// locking; under concurrent writes it is not a snapshot of one instant.
 func (m *Map[K, V]) Len() int {
-	n := 0
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		n += s.used
-		s.mu.Unlock()
+	if m.tables.Load() == nil {
+		return 0
 	}
-	return n
+	n := int64(0)
+	for i := range m.shards {
+		n += m.shards[i].used.Load()
+	}
+	return int(n)
 }
 
 // Clear deletes every key, one shard at a time.
 func (m *Map[K, V]) Clear() {
+	if m.tables.Load() == nil {
+		return
+	}
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		s.table.Store(newTable[K, V](minBuckets))
-		s.used, s.tombs = 0, 0
-		s.writes++
+		if s.table.Load() != nil {
+			s.table.Store(nil)
+			s.used.Store(0)
+			s.tombs = 0
+			bump(&s.writes)
+		}
 		s.mu.Unlock()
 	}
 }
 
 // All returns an iterator over the map's keys and values, one shard at a
-// time. Each shard's entries are collected under its lock and then yielded
-// with no lock held, so the loop body may call any method of the Map, and
-// stopping the loop early leaves nothing locked. Each key present throughout
-// the loop is yielded exactly once, with the value it had when its shard
-// was visited; a key stored or deleted during the loop may or may not be
-// yielded. The collection costs one allocation per range loop, sized to the
+// time. Each shard's keys and values are copied under its lock and then
+// yielded with no lock held, so the loop body may call any method of the
+// Map, and stopping the loop early leaves nothing locked. Each key present
+// throughout the loop is yielded exactly once, with the value it had when
+// its shard was visited; a key stored or deleted during the loop may or may
+// not be yielded. The copy costs one allocation per range loop, sized to the
 // largest shard.
 func (m *Map[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
-		var buf []*entry[K, V]
+		if m.tables.Load() == nil {
+			return
+		}
+		type kv struct {
+			k K
+			v V
+		}
+		var buf []kv
 		for i := range m.shards {
 			s := &m.shards[i]
 			s.mu.Lock()
 			buf = buf[:0]
-			t := s.table.Load()
-			for b := range t.buckets {
-				bk := &t.buckets[b]
-				for j := range bucketSlots {
-					if e := bk.slots[j].Load(); e != nil {
-						buf = append(buf, e)
+			if t := s.table.Load(); t != nil {
+				for b := range t.buckets {
+					bk := &t.buckets[b]
+					for j := range bucketSlots {
+						if e := bk.slots[j].Load(); e != nil {
+							buf = append(buf, kv{e.key, e.val.v})
+						}
 					}
 				}
 			}
 			s.mu.Unlock()
 			for _, e := range buf {
-				if !yield(e.key, e.val) {
+				if !yield(e.k, e.v) {
 					return
 				}
 			}
@@ -447,29 +744,37 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 type MapStats struct {
 	Len    int          // keys in all shards
 	Writes uint64       // write operations on all shards since NewMap
-	Shards []ShardStats // per shard, in shard order
+	Shards []ShardStats // per shard, in shard order; empty until the first write
 }
 
 // ShardStats describes one shard.
 type ShardStats struct {
 	Entries int
-	Writes  uint64 // Store, LoadOrStore that stored, Delete that deleted, Compute, Clear
-	Slots   int    // table size; Entries/Slots is the load factor
+	Writes  uint64 // Store, Swap, LoadOrStore or LoadOrCompute that stored, Delete that deleted, Compute, Clear
+	Slots   int    // table size (0 until the shard's first write); Entries/Slots is the load factor
+	Growths uint64 // times the table was rebuilt larger ([WithCapacity] avoids them)
 }
 
 // Stats returns per-shard entry and write counts. Writes are counted under
 // the shard lock they take anyway; reads are not counted, since a shared
-// counter would undo what lock-free reads are for. Stats locks each shard
-// in turn and allocates the Shards slice.
+// counter would undo what lock-free reads are for. Stats takes no lock
+// (each shard's figures are read one after another, not at one instant) and
+// allocates the Shards slice.
 func (m *Map[K, V]) Stats() MapStats {
-	st := MapStats{Shards: make([]ShardStats, len(m.shards))}
+	var st MapStats
+	if m.tables.Load() == nil {
+		return st
+	}
+	st.Shards = make([]ShardStats, len(m.shards))
 	for i := range m.shards {
 		s := &m.shards[i]
-		s.mu.Lock()
-		st.Shards[i] = ShardStats{Entries: s.used, Writes: s.writes, Slots: len(s.table.Load().buckets) * bucketSlots}
-		s.mu.Unlock()
-		st.Len += st.Shards[i].Entries
-		st.Writes += st.Shards[i].Writes
+		sh := ShardStats{Entries: int(s.used.Load()), Writes: s.writes.Load(), Growths: s.growths.Load()}
+		if t := s.table.Load(); t != nil {
+			sh.Slots = len(t.buckets) * bucketSlots
+		}
+		st.Shards[i] = sh
+		st.Len += sh.Entries
+		st.Writes += sh.Writes
 	}
 	return st
 }

@@ -2,6 +2,8 @@ package shard
 
 import (
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -26,6 +28,7 @@ func TestShardPadding(t *testing.T) {
 
 func TestDefaultShardCountIsPowerOfTwo(t *testing.T) {
 	m := NewMap[int, int]()
+	m.Store(1, 1) // shards are built on the first write
 	n := len(m.shards)
 	if n < defaultShardsPerP || n&(n-1) != 0 {
 		t.Fatalf("default shard count %d: want a power of two >= %d", n, defaultShardsPerP)
@@ -67,6 +70,49 @@ func TestMetaMatching(t *testing.T) {
 		}
 		if hasEmpty(meta) != empty {
 			t.Fatalf("hasEmpty(%#x) = %v, want %v", meta, !empty, empty)
+		}
+	}
+}
+
+// TestLoadOrStoreRechecksUnderTheLock holds the one shard's lock while 16
+// goroutines call LoadOrStore on one absent key, so that all of them miss
+// on the lock-free path and queue on the lock; released, exactly one must
+// store and all must get its value. A LoadOrStore that stored without
+// looking again under the lock would hand out several values.
+func TestLoadOrStoreRechecksUnderTheLock(t *testing.T) {
+	for round := range 20 {
+		m := NewMap[string, int](WithShards(1))
+		m.Store("other", 0) // build the shard
+		s := &m.shards[0]
+		s.mu.Lock()
+		var started, done sync.WaitGroup
+		got := make([]int, 16)
+		stored := make([]bool, 16)
+		for g := range 16 {
+			started.Add(1)
+			done.Go(func() {
+				started.Done()
+				v, loaded := m.LoadOrStore("k", round*100+g)
+				got[g], stored[g] = v, !loaded
+			})
+		}
+		started.Wait()
+		for range 100 {
+			runtime.Gosched() // let them reach the lock
+		}
+		s.mu.Unlock()
+		done.Wait()
+		n := 0
+		for g := range got {
+			if stored[g] {
+				n++
+			}
+			if got[g] != got[0] {
+				t.Fatalf("round %d: callers got %d and %d", round, got[0], got[g])
+			}
+		}
+		if n != 1 {
+			t.Fatalf("round %d: %d callers stored, want 1", round, n)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -240,7 +241,7 @@ func TestMapNonStringKeys(t *testing.T) {
 	if v, ok := m.Load(point{7, -7}); !ok || v != "7" {
 		t.Fatalf("Load(point{7,-7}) = %q, %v", v, ok)
 	}
-	type name string // a named string type takes the xxhash path
+	type name string // a named string type takes the maphash.String path
 	n := shard.NewMap[name, int]()
 	n.Store("a", 1)
 	if v, ok := n.Load("a"); !ok || v != 1 {
@@ -251,21 +252,40 @@ func TestMapNonStringKeys(t *testing.T) {
 	}
 }
 
-// TestMapAllocations: reads never allocate; a write allocates exactly its
-// one immutable entry (the price of lock-free reads).
+// TestMapAllocations: reads never allocate; overwriting a word-sized value
+// writes it in place and allocates nothing; a new key, or an overwrite of a
+// larger value, allocates exactly its one entry (the price of lock-free
+// reads).
 func TestMapAllocations(t *testing.T) {
 	m := shard.NewMap[string, int]()
 	m.Store("k", 1)
+	big := shard.NewMap[string, string]()
+	big.Store("k", "v")
+	ptr := shard.NewMap[string, *int]()
+	ptr.Store("k", new(int))
+	p := new(int)
+	inPlace := 0.0 // word-sized overwrites are in place on 64-bit platforms only
+	if strconv.IntSize == 32 {
+		inPlace = 1
+	}
 	for name, tc := range map[string]struct {
 		f      func()
 		allocs float64
 	}{
-		"Load":          {func() { m.Load("k") }, 0},
-		"LoadMiss":      {func() { m.Load("missing") }, 0},
-		"LoadOrStore":   {func() { m.LoadOrStore("k", 3) }, 0},
-		"DeleteMissing": {func() { m.Delete("missing") }, 0},
-		"Store":         {func() { m.Store("k", 2) }, 1},
-		"Compute":       {func() { m.Compute("k", func(o int, _ bool) (int, bool) { return o + 1, true }) }, 1},
+		"Load":             {func() { m.Load("k") }, 0},
+		"LoadMiss":         {func() { m.Load("missing") }, 0},
+		"LoadOrStore":      {func() { m.LoadOrStore("k", 3) }, 0},
+		"LoadOrCompute":    {func() { m.LoadOrCompute("k", func() int { return 3 }) }, 0},
+		"DeleteMissing":    {func() { m.Delete("missing") }, 0},
+		"Store":            {func() { m.Store("k", 2) }, inPlace},
+		"Swap":             {func() { m.Swap("k", 2) }, inPlace},
+		"CompareAndSwap":   {func() { m.CompareAndSwap("k", 2, 2) }, inPlace},
+		"Compute":          {func() { m.Compute("k", func(o int, _ bool) (int, bool) { return o + 1, true }) }, inPlace},
+		"StorePointer":     {func() { ptr.Store("k", p) }, inPlace},
+		"StoreString":      {func() { big.Store("k", "w") }, 1},
+		"LoadString":       {func() { big.Load("k") }, 0},
+		"ComputeString":    {func() { big.Compute("k", func(o string, _ bool) (string, bool) { return "x", true }) }, 1},
+		"StoreNewAndClear": {func() { m.Store("new", 1); m.Delete("new") }, 1},
 	} {
 		if a := testing.AllocsPerRun(1000, tc.f); a != tc.allocs {
 			t.Errorf("%s allocates %v times per call, want %v", name, a, tc.allocs)

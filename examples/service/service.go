@@ -127,7 +127,8 @@ func (s *service) clientCounter(id string) *shard.Counter {
 			break
 		}
 	}
-	c, loaded := s.perClient.LoadOrStore(id, shard.NewCounter())
+	// LoadOrCompute builds a Counter only for an id not seen before.
+	c, loaded := s.perClient.LoadOrCompute(id, shard.NewCounter)
 	if loaded {
 		s.clients.Add(-1) // another request stored id first: give the slot back
 	}

@@ -73,7 +73,25 @@ func Counter() benchutil.Suite {
 }
 
 // xsyncMap is xsync.Map as a suites.MapImpl.
-var xsyncMap = suites.MapImpl{Name: "xsync", New: func() suites.KV { return xsync.NewMap[string, int]() }}
+var xsyncMap = suites.MapImpl{
+	Name:     "xsync",
+	New:      func() suites.KV { return xsync.NewMap[string, int]() },
+	NewCache: func() suites.Cache { return xsyncCache{xsync.NewMap[string, int]()} },
+}
+
+// xsyncCache adapts xsync.Map's LoadOrCompute (whose function may cancel)
+// to suites.Cache. It loads first, as xsync's own LoadOrCompute does, so a
+// hit does not build the adapting closure.
+type xsyncCache struct{ m *xsync.Map[string, int] }
+
+func (c xsyncCache) LoadOrCompute(k string, fn func() int) (int, bool) {
+	if v, ok := c.m.Load(k); ok {
+		return v, true
+	}
+	return c.m.LoadOrCompute(k, func() (int, bool) { return fn(), false })
+}
+
+func (c xsyncCache) Delete(k string) { c.m.Delete(k) }
 
 // Map is the Map suite plus impl=xsync (xsync.Map); sync.Map is in the
 // root suite as impl=syncmap.

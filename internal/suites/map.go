@@ -2,6 +2,9 @@ package suites
 
 import (
 	"fmt"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/breakeven-go/breakeven/internal/baseline"
 	"github.com/breakeven-go/breakeven/internal/benchutil"
@@ -18,25 +21,155 @@ type KV interface {
 // does not sit in L1, small enough to build in milliseconds.
 const mapKeys = 16 << 10
 
-// MapImpl is one map implementation for the map workloads.
+// Cache is what the cache workload needs of a map: load a key or compute
+// it once however many goroutines miss it together, and expire a key.
+type Cache interface {
+	LoadOrCompute(k string, fn func() int) (int, bool)
+	Delete(k string)
+}
+
+// MapImpl is one map implementation for the map workloads. NewCache, if
+// set, builds it for the cache workload (for a baseline, with whatever it
+// takes to compute a missing key once).
 type MapImpl struct {
-	Name string
-	New  func() KV
+	Name     string
+	New      func() KV
+	NewCache func() Cache
 }
 
 // MapImpls are the root module's maps: the three baselines and shard.Map.
 func MapImpls() []MapImpl {
 	return []MapImpl{
-		{"rwmutex", func() KV { return baseline.NewRWMutexMap[string, int]() }},
-		{"mutex", func() KV { return baseline.NewMutexMap[string, int]() }},
-		{"syncmap", func() KV { return new(baseline.SyncMap[string, int]) }},
-		{"shard", func() KV { return shard.NewMap[string, int]() }},
+		{"rwmutex", func() KV { return baseline.NewRWMutexMap[string, int]() }, func() Cache { return newRWMutexCache() }},
+		{"mutex", func() KV { return baseline.NewMutexMap[string, int]() }, nil},
+		{"syncmap", func() KV { return new(baseline.SyncMap[string, int]) }, func() Cache { return new(singleflightCache) }},
+		{"shard", func() KV { return shard.NewMap[string, int]() }, func() Cache { return shard.NewMap[string, int]() }},
+	}
+}
+
+// rwmutexCache is the plain cache: a map under an RWMutex, a miss computed
+// under the write lock after looking again (so once per key), which stalls
+// every reader while it computes.
+type rwmutexCache struct {
+	mu sync.RWMutex
+	m  map[string]int
+}
+
+func newRWMutexCache() *rwmutexCache { return &rwmutexCache{m: make(map[string]int)} }
+
+func (c *rwmutexCache) LoadOrCompute(k string, fn func() int) (int, bool) {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[k]; ok {
+		return v, true
+	}
+	v = fn()
+	c.m[k] = v
+	return v, false
+}
+
+func (c *rwmutexCache) Delete(k string) {
+	c.mu.Lock()
+	delete(c.m, k)
+	c.mu.Unlock()
+}
+
+// singleflightCache is sync.Map with x/sync/singleflight for misses: the
+// usual way to build a stampede-proof cache from the standard parts.
+type singleflightCache struct {
+	m baseline.SyncMap[string, int]
+	g singleflight.Group
+}
+
+func (c *singleflightCache) LoadOrCompute(k string, fn func() int) (int, bool) {
+	if v, ok := c.m.Load(k); ok {
+		return v, true
+	}
+	v, _, shared := c.g.Do(k, func() (any, error) {
+		if v, ok := c.m.Load(k); ok {
+			return v, nil
+		}
+		v := fn()
+		c.m.Store(k, v)
+		return v, nil
+	})
+	return v.(int), shared
+}
+
+func (c *singleflightCache) Delete(k string) { c.m.Delete(k) }
+
+// computeIters makes compute cost of the order of a microsecond (measured
+// on the 2-core VM this suite is run on, under load): a chain of dependent
+// xorshift steps that the compiler cannot fold.
+const computeIters = 250
+
+// compute stands for the expensive work a cache saves (a render, a query).
+func compute() int {
+	x := uint64(88172645463325252)
+	for range computeIters {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return int(x >> 1)
+}
+
+// cacheWorkload is the cache row: Zipf(1.1) keys, every operation a
+// LoadOrCompute with a compute of about 1 µs, except 1 in 100 that expires
+// (deletes) the key it drew, so that hot keys go missing while many
+// goroutines ask for them: the stampede a cache must absorb.
+func cacheWorkload(impls []MapImpl, keys []string) benchutil.Workload {
+	dist := benchutil.Zipf(1.1)
+	w := benchutil.Workload{Name: dist.Name + "/cache"}
+	for _, im := range impls {
+		if im.NewCache == nil {
+			continue
+		}
+		w.Impls = append(w.Impls, benchutil.Impl{Name: im.Name, Setup: func() benchutil.Body {
+			return cacheBody(im.NewCache(), keys, dist)
+		}})
+	}
+	return w
+}
+
+func cacheBody(c Cache, keys []string, dist benchutil.Dist) benchutil.Body {
+	for _, k := range keys {
+		c.LoadOrCompute(k, compute)
+	}
+	streams := make([][]int32, 64)
+	for w := range streams {
+		streams[w] = dist.Indexes(uint64(w)+1, len(keys), streamLen)
+	}
+	return func(worker, n int) {
+		stream := streams[worker%len(streams)]
+		j, op := 0, 0
+		for range n {
+			k := keys[stream[j]]
+			if j++; j == len(stream) {
+				j = 0
+			}
+			if op == 0 {
+				c.Delete(k)
+			} else {
+				c.LoadOrCompute(k, compute)
+			}
+			if op++; op == 100 {
+				op = 0
+			}
+		}
 	}
 }
 
 // MapWorkloads builds the Map suite's workloads for the given maps: 16k
 // string keys, uniform and Zipf(1.1), with 1%, 10% and 50% of operations
-// overwriting an existing key and the rest loading one.
+// overwriting an existing key and the rest loading one; and the cache
+// workload (see cacheWorkload) for the maps that have NewCache.
 func MapWorkloads(impls []MapImpl) []benchutil.Workload {
 	keys := benchutil.StringKeys(mapKeys)
 	var ws []benchutil.Workload
@@ -51,7 +184,7 @@ func MapWorkloads(impls []MapImpl) []benchutil.Workload {
 			ws = append(ws, w)
 		}
 	}
-	return ws
+	return append(ws, cacheWorkload(impls, keys))
 }
 
 // streamLen is the length of each goroutine's precomputed key stream: long
