@@ -56,12 +56,12 @@ type Counter struct {
 
 // cellSize is the distance between two cells. Cells one word apart share a
 // cache line and every Add would bounce it between cores: BenchmarkCellStride
-// measures 8.6x the cost at 2 procs for an 8-byte stride against a 64-byte
+// measures an 8-byte stride several times as costly at 2 procs as a 64-byte
 // one. 128 rather than 64 because Intel cores prefetch cache lines in
 // adjacent pairs (the spatial prefetcher), so neighbouring 64-byte lines
 // written by two cores can still interfere; on the 2-core VM measured here
-// 64 and 128 cost the same (2.26 vs 2.27 ns), so the larger stride costs
-// only memory: 64 bytes more per P per Counter.
+// 64 and 128 cost the same, so the larger stride costs only memory: 64 bytes
+// more per P per Counter.
 const cellSize = 128
 
 type cell struct {

@@ -749,7 +749,7 @@ type MapStats struct {
 
 // ShardStats describes one shard.
 type ShardStats struct {
-	Entries int
+	Entries int    // keys in the shard
 	Writes  uint64 // Store, Swap, LoadOrStore or LoadOrCompute that stored, Delete that deleted, Compute, Clear
 	Slots   int    // table size (0 until the shard's first write); Entries/Slots is the load factor
 	Growths uint64 // times the table was rebuilt larger ([WithCapacity] avoids them)
