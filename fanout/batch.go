@@ -34,8 +34,8 @@ func Batch[T any](ctx context.Context, items iter.Seq[T], size int, maxWait time
 	if maxWait < 0 {
 		panic(fmt.Sprintf("fanout: Batch maxWait %v: must not be negative", maxWait))
 	}
-	if items == nil {
-		panic("fanout: Batch: nil items")
+	if ctx == nil || items == nil {
+		panic("fanout: Batch: nil ctx or items")
 	}
 	if maxWait == 0 {
 		return func(yield func([]T) bool) { batchLoop(ctx, items, size, yield) }
