@@ -19,8 +19,11 @@ import (
 // plain loop. With maxWait > 0 a partial batch must be yielded while items
 // is blocked (a slow source), so one goroutine reads items; it reads at
 // most two batches ahead of the consumer (one ready, one filling, plus the
-// item it holds), and it ends when items does or the consumer stops. Stopping waits for it: if
-// items can block for long, make it watch ctx too.
+// item it holds), and it ends when items does or the consumer stops (breaks
+// out, or its loop body panics, which passes through unchanged): the
+// reader's next yield then returns false. Stopping waits for the reader,
+// since Batch cannot interrupt items: for a source that can block for long,
+// make it watch a ctx and cancel that ctx before breaking out.
 //
 // When ctx is cancelled the sequence ends; items read but not yet yielded
 // are dropped, so check ctx.Err() after the loop. A panic in items

@@ -41,24 +41,39 @@ const (
 // stream ends:
 //
 //   - when items ends and every result has been yielded;
-//   - when the consumer breaks out of the loop: Stream stops reading items,
-//     cancels the context of the calls in flight and returns only when every
-//     goroutine it started has ended (a source blocked in its own I/O is
-//     waited for: give it ctx too);
+//   - when the consumer breaks out of the loop (or its body panics, which
+//     passes through unchanged): Stream takes no further item from items
+//     (the reader's next yield returns false), cancels the context of the
+//     calls in flight and returns only when every goroutine it started has
+//     ended. A reader blocked inside items (a source waiting for input) is
+//     waited for, since Stream cannot interrupt it: for a source that can
+//     block for long, make it watch a ctx and cancel that ctx before
+//     breaking out;
 //   - at the first error of fn (the first to happen, which in order mode
 //     need not be the earliest item's), yielded once as (zero, err);
 //     results not yet yielded are dropped;
-//   - when ctx is cancelled, with (zero, ctx.Err());
+//   - when ctx is cancelled, with (zero, context.Cause(ctx));
 //   - when fn panics (or items does, on Stream's reader goroutine): the
 //     panic is recovered, the stream stops, and the consumer's goroutine
-//     panics with a *[PanicError]. A panic in the loop body is the
-//     consumer's own and passes through unchanged.
+//     panics with a *[PanicError];
+//   - when fn calls runtime.Goexit on one of Stream's goroutines, with
+//     (zero, [ErrGoexit]). With Limit(1) fn runs on the consumer's
+//     goroutine, and Goexit ends it, as in a plain loop.
 //
-// fn receives a context derived from ctx, cancelled when the stream ends.
-// [Limit] (default GOMAXPROCS) and [WithBudget] bound the calls in flight as
-// in [Map]; a Budget unit is held only while a chunk runs, so an idle or
-// slow stream does not sit on a shared budget. [Chunk](n) hands out up to n
-// items at a time instead of the adaptive size.
+// fn receives a context derived from ctx, cancelled when the stream ends,
+// with the error of the first fn that fails (or its *PanicError) as the
+// cause, as in Map. [Limit] (default GOMAXPROCS) and [WithBudget] bound the
+// calls in flight as in [Map]; a Budget unit is held only while a chunk
+// runs, so an idle or slow stream does not sit on a shared budget. Nesting
+// follows [Budget]: a fan-out nested in fn runs on fn's unit, and a Stream
+// ranged over in an fn that holds a unit of the same Budget runs its chunks
+// on that fn's unit (one chunk at a time) and on whatever other units are
+// free, so it never waits for a unit that only its own caller could give
+// back. Unlike a nested Map, that fn goes on running while the stream does
+// (the loop body), and the Budget counts the two as one: downstream calls
+// made in the loop body are not bounded by the Budget.
+// [Chunk](n) hands out up to n items at a time instead of the adaptive size;
+// [CollectErrors] has no meaning for a stream, and Stream panics on it.
 // [Meter] counts items in flight, held and yielded for a metrics page.
 //
 // Costs: with Limit(1) (and so with the default on one CPU) Stream is a
