@@ -55,7 +55,7 @@ const (
 //   - when ctx is cancelled, with (zero, context.Cause(ctx));
 //   - when fn panics (or items does, on Stream's reader goroutine): the
 //     panic is recovered, the stream stops, and the consumer's goroutine
-//     panics with a *[PanicError];
+//     panics with a *[PanicError], even if another call failed first;
 //   - when fn calls runtime.Goexit on one of Stream's goroutines, with
 //     (zero, [ErrGoexit]). With Limit(1) fn runs on the consumer's
 //     goroutine, and Goexit ends it, as in a plain loop.
@@ -301,12 +301,13 @@ func newStream[T, R any](parent context.Context, fn func(context.Context, T) (R,
 
 // fail records the stream's first failure and stops it, with err as the
 // cause the other calls see on their ctx (as in Map). An error after ctx
-// was cancelled is taken for the cancellation, whatever fn made of it; a
-// panic is always kept.
+// was cancelled is taken for the cancellation, whatever fn made of it; the
+// first panic is always kept, and wins over an earlier error, as in Map.
 func (s *stream[T, R]) fail(err error) {
 	_, isPanic := err.(*PanicError)
 	s.mu.Lock()
-	if s.err == nil && (isPanic || s.parent.Err() == nil) {
+	_, hadPanic := s.err.(*PanicError)
+	if isPanic && !hadPanic || s.err == nil && s.parent.Err() == nil {
 		s.err = err
 	}
 	s.mu.Unlock()

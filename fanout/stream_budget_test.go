@@ -402,3 +402,29 @@ func TestStreamBadArguments(t *testing.T) {
 		}()
 	}
 }
+
+// TestStreamPanicWinsOverEarlierError: as in Map, a panic reaches the
+// consumer even when another call failed first (here the panic happens
+// while that failure cancels the stream).
+func TestStreamPanicWinsOverEarlierError(t *testing.T) {
+	for _, opts := range [][]fanout.Option{{fanout.Limit(2), fanout.Chunk(1)}, {fanout.Limit(2), fanout.Chunk(1), fanout.Unordered()}} {
+		synctest.Test(t, func(t *testing.T) {
+			started := make(chan struct{})
+			pe := catchPanic(t, func() {
+				for range fanout.Stream(t.Context(), (&countingSeq{n: 2}).seq, func(ctx context.Context, i int) (int, error) {
+					if i == 1 {
+						<-started
+						return 0, errors.New("boom")
+					}
+					close(started)
+					<-ctx.Done()
+					panic("late")
+				}, opts...) {
+				}
+			})
+			if pe.Value != "late" {
+				t.Fatalf("PanicError %v, want the late panic", pe.Value)
+			}
+		})
+	}
+}
