@@ -428,3 +428,67 @@ func TestStreamPanicWinsOverEarlierError(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamEndsGiveUnitsBack: every way a stream under a Budget ends (the
+// consumer breaks, an fn fails, ctx is cancelled, an fn panics) leaves no
+// unit held and no caller waiting, with calls in flight when it ends.
+func TestStreamEndsGiveUnitsBack(t *testing.T) {
+	errBoom := errors.New("boom")
+	slow := func(ctx context.Context, i int) (int, error) {
+		select {
+		case <-time.After(time.Millisecond):
+			return i, nil
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	ends := []struct {
+		name string
+		run  func(ctx context.Context, cancel context.CancelFunc, opts []fanout.Option)
+	}{
+		{"break", func(ctx context.Context, _ context.CancelFunc, opts []fanout.Option) {
+			for r := range fanout.Stream(ctx, (&countingSeq{n: 1000}).seq, slow, opts...) {
+				if r == 20 {
+					break
+				}
+			}
+		}},
+		{"fn fails", func(ctx context.Context, _ context.CancelFunc, opts []fanout.Option) {
+			for range fanout.Stream(ctx, (&countingSeq{n: 1000}).seq, func(ctx context.Context, i int) (int, error) {
+				if i == 30 {
+					return 0, errBoom
+				}
+				return slow(ctx, i)
+			}, opts...) {
+			}
+		}},
+		{"ctx cancelled", func(ctx context.Context, cancel context.CancelFunc, opts []fanout.Option) {
+			time.AfterFunc(25*time.Millisecond, cancel)
+			for range fanout.Stream(ctx, (&countingSeq{n: 1000}).seq, slow, opts...) {
+			}
+		}},
+		{"fn panics", func(ctx context.Context, _ context.CancelFunc, opts []fanout.Option) {
+			defer func() { recover() }()
+			for range fanout.Stream(ctx, (&countingSeq{n: 1000}).seq, func(ctx context.Context, i int) (int, error) {
+				if i == 30 {
+					panic("bad item")
+				}
+				return slow(ctx, i)
+			}, opts...) {
+			}
+		}},
+	}
+	for _, m := range streamModes {
+		for _, end := range ends {
+			t.Run(m.name+"/"+end.name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					b := fanout.NewBudget(2)
+					ctx, cancel := context.WithCancel(t.Context())
+					defer cancel()
+					end.run(ctx, cancel, append(slices.Clone(m.opts), fanout.WithBudget(b)))
+					checkBudget(t, b, 2)
+				})
+			})
+		}
+	}
+}
