@@ -387,10 +387,16 @@ func TestStreamConsumerPanicLeavesNothingBehind(t *testing.T) {
 func TestStreamBadArguments(t *testing.T) {
 	fn := func(ctx context.Context, i int) (int, error) { return i, nil }
 	for name, f := range map[string]func(){
-		"nil ctx":         func() { fanout.Stream(nil, slices.Values(ints(3)), fn) }, //nolint:staticcheck // a nil ctx on purpose
+		"nil ctx": func() {
+			//lint:ignore SA1012 a nil ctx on purpose
+			fanout.Stream(nil, slices.Values(ints(3)), fn)
+		},
 		"nil items":       func() { fanout.Stream(context.Background(), iter.Seq[int](nil), fn) },
 		"CollectErrors()": func() { fanout.Stream(context.Background(), slices.Values(ints(3)), fn, fanout.CollectErrors()) },
-		"Batch nil ctx":   func() { fanout.Batch(nil, slices.Values(ints(3)), 2, 0) }, //nolint:staticcheck // a nil ctx on purpose
+		"Batch nil ctx": func() {
+			//lint:ignore SA1012 a nil ctx on purpose
+			fanout.Batch(nil, slices.Values(ints(3)), 2, 0)
+		},
 	} {
 		func() {
 			defer func() {
