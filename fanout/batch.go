@@ -19,8 +19,11 @@ import (
 // plain loop. With maxWait > 0 a partial batch must be yielded while items
 // is blocked (a slow source), so one goroutine reads items; it reads at
 // most two batches ahead of the consumer (one ready, one filling, plus the
-// item it holds), and it ends when items does or the consumer stops. Stopping waits for it: if
-// items can block for long, make it watch ctx too.
+// item it holds), and it ends when items does or the consumer stops (breaks
+// out, or its loop body panics, which passes through unchanged): the
+// reader's next yield then returns false. Stopping waits for the reader,
+// since Batch cannot interrupt items: for a source that can block for long,
+// make it watch a ctx and cancel that ctx before breaking out.
 //
 // When ctx is cancelled the sequence ends; items read but not yet yielded
 // are dropped, so check ctx.Err() after the loop. A panic in items
@@ -34,8 +37,8 @@ func Batch[T any](ctx context.Context, items iter.Seq[T], size int, maxWait time
 	if maxWait < 0 {
 		panic(fmt.Sprintf("fanout: Batch maxWait %v: must not be negative", maxWait))
 	}
-	if items == nil {
-		panic("fanout: Batch: nil items")
+	if ctx == nil || items == nil {
+		panic("fanout: Batch: nil ctx or items")
 	}
 	if maxWait == 0 {
 		return func(yield func([]T) bool) { batchLoop(ctx, items, size, yield) }

@@ -223,3 +223,48 @@ func TestBatchSourceGoexit(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchStopWhileSourceBlocked: the consumer breaks, or its loop body
+// panics, while the reader is blocked inside items. The loop ends when the
+// source does (Batch owns its reader), the panic passes through unchanged,
+// and the source's next yield returns false.
+func TestBatchStopWhileSourceBlocked(t *testing.T) {
+	for _, wait := range []time.Duration{0, time.Second} {
+		for _, panics := range []bool{false, true} {
+			synctest.Test(t, func(t *testing.T) {
+				release := make(chan struct{})
+				defer time.AfterFunc(time.Hour, func() { close(release) }).Stop()
+				readAfter := 0
+				src := func(yield func(int) bool) {
+					for i := 0; ; i++ {
+						if i == 3 {
+							<-release
+						}
+						if !yield(i) {
+							return
+						}
+						if i >= 3 {
+							readAfter++
+						}
+					}
+				}
+				func() {
+					defer func() {
+						if r := recover(); panics && r != "consumer" || !panics && r != nil {
+							t.Fatalf("recovered %v", r)
+						}
+					}()
+					for range fanout.Batch(t.Context(), src, 2, wait) {
+						if panics {
+							panic("consumer")
+						}
+						break
+					}
+				}()
+				if readAfter != 0 {
+					t.Fatalf("maxWait %v: %d items read after the consumer stopped", wait, readAfter)
+				}
+			})
+		}
+	}
+}

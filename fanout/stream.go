@@ -2,7 +2,6 @@ package fanout
 
 import (
 	"context"
-	"errors"
 	"iter"
 	"runtime/debug"
 	"sync"
@@ -24,10 +23,6 @@ const (
 	maxStreamChunk  = 256
 )
 
-// errGoexit is what a Stream ends with when fn calls runtime.Goexit (as
-// t.FailNow does): the item's result can never arrive.
-var errGoexit = errors.New("fanout: fn called runtime.Goexit")
-
 // Stream calls fn for each item of items, at most Limit at a time, and yields
 // the results in the order of items. Memory stays bounded whatever the
 // length of items: at most Limit + 2 chunks of items are read from items and
@@ -46,24 +41,39 @@ var errGoexit = errors.New("fanout: fn called runtime.Goexit")
 // stream ends:
 //
 //   - when items ends and every result has been yielded;
-//   - when the consumer breaks out of the loop: Stream stops reading items,
-//     cancels the context of the calls in flight and returns only when every
-//     goroutine it started has ended (a source blocked in its own I/O is
-//     waited for: give it ctx too);
+//   - when the consumer breaks out of the loop (or its body panics, which
+//     passes through unchanged): Stream takes no further item from items
+//     (the reader's next yield returns false), cancels the context of the
+//     calls in flight and returns only when every goroutine it started has
+//     ended. A reader blocked inside items (a source waiting for input) is
+//     waited for, since Stream cannot interrupt it: for a source that can
+//     block for long, make it watch a ctx and cancel that ctx before
+//     breaking out;
 //   - at the first error of fn (the first to happen, which in order mode
 //     need not be the earliest item's), yielded once as (zero, err);
 //     results not yet yielded are dropped;
-//   - when ctx is cancelled, with (zero, ctx.Err());
+//   - when ctx is cancelled, with (zero, context.Cause(ctx));
 //   - when fn panics (or items does, on Stream's reader goroutine): the
 //     panic is recovered, the stream stops, and the consumer's goroutine
-//     panics with a *[PanicError]. A panic in the loop body is the
-//     consumer's own and passes through unchanged.
+//     panics with a *[PanicError], even if another call failed first;
+//   - when fn calls runtime.Goexit on one of Stream's goroutines, with
+//     (zero, [ErrGoexit]). With Limit(1) fn runs on the consumer's
+//     goroutine, and Goexit ends it, as in a plain loop.
 //
-// fn receives a context derived from ctx, cancelled when the stream ends.
-// [Limit] (default GOMAXPROCS) and [WithBudget] bound the calls in flight as
-// in [Map]; a Budget unit is held only while a chunk runs, so an idle or
-// slow stream does not sit on a shared budget. [Chunk](n) hands out up to n
-// items at a time instead of the adaptive size.
+// fn receives a context derived from ctx, cancelled when the stream ends,
+// with the error of the first fn that fails (or its *PanicError) as the
+// cause, as in Map. [Limit] (default GOMAXPROCS) and [WithBudget] bound the
+// calls in flight as in [Map]; a Budget unit is held only while a chunk
+// runs, so an idle or slow stream does not sit on a shared budget. Nesting
+// follows [Budget]: a fan-out nested in fn runs on fn's unit, and a Stream
+// ranged over in an fn that holds a unit of the same Budget runs its chunks
+// on that fn's unit (one chunk at a time) and on whatever other units are
+// free, so it never waits for a unit that only its own caller could give
+// back. Unlike a nested Map, that fn goes on running while the stream does
+// (the loop body), and the Budget counts the two as one: downstream calls
+// made in the loop body are not bounded by the Budget.
+// [Chunk](n) hands out up to n items at a time instead of the adaptive size;
+// [CollectErrors] has no meaning for a stream, and Stream panics on it.
 // [Meter] counts items in flight, held and yielded for a metrics page.
 //
 // Costs: with Limit(1) (and so with the default on one CPU) Stream is a
@@ -73,8 +83,8 @@ var errGoexit = errors.New("fanout: fn called runtime.Goexit")
 // the work, but a stream of a few tiny items still pays for starting those
 // goroutines, which a plain loop does not.
 func Stream[T, R any](ctx context.Context, items iter.Seq[T], fn func(context.Context, T) (R, error), opts ...Option) iter.Seq2[R, error] {
-	if items == nil || fn == nil {
-		panic("fanout: Stream: nil items or fn")
+	if ctx == nil || items == nil || fn == nil {
+		panic("fanout: Stream: nil ctx, items or fn")
 	}
 	var sc streamConfig
 	rest := make([]Option, 0, len(opts))
@@ -86,10 +96,13 @@ func Stream[T, R any](ctx context.Context, items iter.Seq[T], fn func(context.Co
 		rest = append(rest, o)
 	}
 	cfg := newConfig(rest)
+	if cfg.collect {
+		panic("fanout: Stream(CollectErrors()): CollectErrors applies to Map and ForEach only")
+	}
 	return func(yield func(R, error) bool) {
-		if err := ctx.Err(); err != nil {
+		if ctx.Err() != nil {
 			var zero R
-			yield(zero, err)
+			yield(zero, context.Cause(ctx))
 			return
 		}
 		if cfg.limit == 1 {
@@ -155,11 +168,18 @@ func (m *StreamMeter) Stats() StreamStats {
 }
 
 // streamLoop is Stream with Limit(1): a plain loop on the consumer's
-// goroutine.
-func streamLoop[T, R any](ctx context.Context, items iter.Seq[T], fn func(context.Context, T) (R, error), cfg config, m *StreamMeter, yield func(R, error) bool) {
+// goroutine. Each fn call enters the Budget (borrowing the unit of an fn
+// the stream is nested in, if free) and gives the unit back before its
+// result is yielded, so the loop body never holds one.
+func streamLoop[T, R any](parent context.Context, items iter.Seq[T], fn func(context.Context, T) (R, error), cfg config, m *StreamMeter, yield func(R, error) bool) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	mine := cfg.budget.mark(ctx) // fn's ctx: lends fn's unit to fan-out nested in it
 	// One deferred recover for the whole loop, not one per item: inFn says
 	// whether a panic came from fn (ours to wrap) or from the consumer's
-	// loop body or the source (theirs: passed on as it was).
+	// loop body or the source (theirs: passed on as it was). u is the unit
+	// fn runs on, given back here if fn panics or calls runtime.Goexit.
+	var u unit
 	inFn := false
 	defer func() {
 		if !inFn {
@@ -169,45 +189,43 @@ func streamLoop[T, R any](ctx context.Context, items iter.Seq[T], fn func(contex
 		if m != nil {
 			m.inFlight.Add(-1)
 		}
-		if cfg.budget != nil {
-			cfg.budget.release()
-		}
+		u.exit()
 		if v == nil {
 			return // fn called runtime.Goexit on the consumer's goroutine: let it go on
 		}
-		panic(&PanicError{Value: v, Stack: debug.Stack()})
+		pe := &PanicError{Value: v, Stack: debug.Stack()}
+		cancel(pe)
+		panic(pe)
 	}()
 	var zero R
-	done := ctx.Done()
+	done := parent.Done()
 	for item := range items {
 		select {
 		case <-done:
-			yield(zero, ctx.Err())
+			yield(zero, context.Cause(parent))
 			return
 		default:
 		}
-		if cfg.budget != nil {
-			if err := cfg.budget.acquire(ctx); err != nil {
-				yield(zero, err)
-				return
-			}
+		var err error
+		if u, err = cfg.budget.enter(ctx); err != nil {
+			yield(zero, err)
+			return
 		}
 		if m != nil {
 			m.inFlight.Add(1)
 		}
 		inFn = true
-		r, err := fn(ctx, item)
+		r, err := fn(mine, item)
 		inFn = false
-		if cfg.budget != nil {
-			cfg.budget.release()
-		}
+		u.exit()
 		if m != nil {
 			m.inFlight.Add(-1)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				err = ctx.Err() // what fn made of the cancellation does not matter
+			if parent.Err() != nil {
+				err = context.Cause(parent) // what fn made of the cancellation does not matter
 			}
+			cancel(err)
 			yield(zero, err)
 			return
 		}
@@ -241,8 +259,8 @@ type chunk[T, R any] struct {
 // one.
 type stream[T, R any] struct {
 	parent context.Context
-	ctx    context.Context // cancelled when the stream ends
-	cancel context.CancelFunc
+	ctx    context.Context // cancelled when the stream ends, with the failure as cause
+	cancel context.CancelCauseFunc
 	fn     func(context.Context, T) (R, error)
 	cfg    config
 	sc     streamConfig
@@ -269,7 +287,7 @@ type stream[T, R any] struct {
 }
 
 func newStream[T, R any](parent context.Context, fn func(context.Context, T) (R, error), cfg config, sc streamConfig) *stream[T, R] {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancelCause(parent)
 	w := cfg.limit + streamWindow
 	return &stream[T, R]{
 		parent: parent, ctx: ctx, cancel: cancel, fn: fn, cfg: cfg, sc: sc, window: w,
@@ -281,17 +299,19 @@ func newStream[T, R any](parent context.Context, fn func(context.Context, T) (R,
 	}
 }
 
-// fail records the stream's first failure and stops it. An error after ctx
-// was cancelled is taken for the cancellation, whatever fn made of it; a
-// panic is always kept.
+// fail records the stream's first failure and stops it, with err as the
+// cause the other calls see on their ctx (as in Map). An error after ctx
+// was cancelled is taken for the cancellation, whatever fn made of it; the
+// first panic is always kept, and wins over an earlier error, as in Map.
 func (s *stream[T, R]) fail(err error) {
 	_, isPanic := err.(*PanicError)
 	s.mu.Lock()
-	if s.err == nil && (isPanic || s.parent.Err() == nil) {
+	_, hadPanic := s.err.(*PanicError)
+	if isPanic && !hadPanic || s.err == nil && s.parent.Err() == nil {
 		s.err = err
 	}
 	s.mu.Unlock()
-	s.cancel()
+	s.cancel(err)
 }
 
 // run is the consumer's side: it yields finished chunks in order (or as
@@ -300,7 +320,7 @@ func (s *stream[T, R]) run(items iter.Seq[T], yield func(R, error) bool) {
 	s.routines.Add(1)
 	go s.read(items)
 	defer func() {
-		s.cancel()
+		s.cancel(nil)
 		s.routines.Wait()
 		if m := s.sc.meter; m != nil {
 			m.held.Add(-s.held.Load()) // dropped, not yielded
@@ -352,13 +372,13 @@ func (s *stream[T, R]) run(items iter.Seq[T], yield func(R, error) bool) {
 // stop ends a stream that failed or whose ctx was cancelled: the goroutines
 // end first, then the consumer gets the error once, or the panic.
 func (s *stream[T, R]) stop(yield func(R, error) bool) {
-	s.cancel()
+	s.cancel(nil)
 	s.routines.Wait()
 	s.mu.Lock()
 	err := s.err
 	s.mu.Unlock()
 	if err == nil {
-		err = s.parent.Err()
+		err = context.Cause(s.parent)
 	}
 	if pe, ok := err.(*PanicError); ok {
 		panic(pe)
@@ -370,21 +390,20 @@ func (s *stream[T, R]) stop(yield func(R, error) bool) {
 // yieldChunk yields c's results and returns c to the free list; false if
 // the consumer stopped.
 func (s *stream[T, R]) yieldChunk(c *chunk[T, R], yield func(R, error) bool) bool {
-	m, n := s.sc.meter, int64(len(c.items))
+	m, n := s.sc.meter, len(c.items)
+	yielded := 0 // results the loop body got
 	if m != nil {
-		m.held.Add(-n)
-		s.held.Add(-n)
+		m.held.Add(-int64(n))
+		s.held.Add(-int64(n))
+		// By defer, so that a loop body that panics is counted too.
+		defer func() { m.yielded.Add(int64(yielded)) }()
 	}
-	for i := range len(c.items) {
-		if !yield(c.res[i], nil) {
-			if m != nil {
-				m.yielded.Add(int64(i + 1))
-			}
+	for yielded < n {
+		r := c.res[yielded]
+		yielded++
+		if !yield(r, nil) {
 			return false
 		}
-	}
-	if m != nil {
-		m.yielded.Add(n)
 	}
 	clear(c.items) // let the GC have what the items point to
 	clear(c.res)
@@ -405,7 +424,17 @@ func (s *stream[T, R]) read(items iter.Seq[T]) {
 	}()
 	var cur *chunk[T, R] // the chunk being filled, nil if none
 	seq, size := 0, 1
+	stopped := s.ctx.Done()
 	for item := range items {
+		// Stopped (the consumer broke out, or a call failed): read no
+		// further. Without this check a reader blocked in items when the
+		// stream stopped would go on filling and handing out chunks, up to
+		// the whole window, once items came back.
+		select {
+		case <-stopped:
+			return
+		default:
+		}
 		s.mu.Lock()
 		if cur != nil && s.pending != cur {
 			cur = nil // an idle worker took it
@@ -542,6 +571,9 @@ func (s *stream[T, R]) takePending() (c *chunk[T, R], last bool) {
 // not nil, is its first.
 func (s *stream[T, R]) worker(c *chunk[T, R]) {
 	defer s.routines.Done()
+	// fn's ctx, marked once per worker: while a chunk runs this worker
+	// holds a unit of the Budget, and a fan-out nested in fn borrows it.
+	mine := s.cfg.budget.mark(s.ctx)
 	work := s.work
 	for {
 		if c == nil {
@@ -566,7 +598,7 @@ func (s *stream[T, R]) worker(c *chunk[T, R]) {
 			s.idle.Add(-1)
 			continue
 		}
-		if !s.runChunk(c) {
+		if !s.runChunk(mine, c) {
 			return
 		}
 		s.done <- c
@@ -574,15 +606,20 @@ func (s *stream[T, R]) worker(c *chunk[T, R]) {
 	}
 }
 
-// runChunk calls fn over c's items into c.res; false if the stream failed
-// or stopped meanwhile.
-func (s *stream[T, R]) runChunk(c *chunk[T, R]) (ok bool) {
+// runChunk calls fn with ctx over c's items into c.res; false if the
+// stream failed or stopped meanwhile. It holds a unit of the Budget, if
+// any, while the chunk runs: its own, or the unit of the fn the stream is
+// nested in (enter looks at s.ctx, which carries that fn's mark, not at
+// ctx, which carries this worker's), given back by defer whether fn
+// returns, panics or calls runtime.Goexit.
+func (s *stream[T, R]) runChunk(ctx context.Context, c *chunk[T, R]) (ok bool) {
 	n := len(c.items)
 	if b := s.cfg.budget; b != nil {
-		if b.acquire(s.ctx) != nil {
+		u, err := b.enter(s.ctx)
+		if err != nil {
 			return false
 		}
-		defer b.release()
+		defer u.exit()
 	}
 	m := s.sc.meter
 	if m != nil {
@@ -599,7 +636,7 @@ func (s *stream[T, R]) runChunk(c *chunk[T, R]) (ok bool) {
 		if v := recover(); v != nil {
 			s.fail(&PanicError{Value: v, Stack: debug.Stack()})
 		} else {
-			s.fail(errGoexit)
+			s.fail(ErrGoexit)
 		}
 	}()
 	if cap(c.res) < n {
@@ -615,7 +652,7 @@ func (s *stream[T, R]) runChunk(c *chunk[T, R]) (ok bool) {
 			return false
 		default:
 		}
-		r, err := s.fn(s.ctx, item)
+		r, err := s.fn(ctx, item)
 		if err != nil {
 			returned = true
 			s.fail(err)

@@ -80,3 +80,65 @@ func ExampleBatch() {
 	// [4 5 6]
 	// [7]
 }
+
+// A Stream nested in an fn that holds a unit of the same Budget runs on
+// that unit, so even a Budget of one unit does not deadlock; the fn calls
+// of the Stream lend their unit to a fan-out nested in them in turn.
+func ExampleStream_budget() {
+	b := fanout.NewBudget(1) // one call at a time to the downstream, service-wide
+	files := []string{"a.csv", "b.csv"}
+	counts, err := fanout.Map(context.Background(), files, func(ctx context.Context, file string) (int, error) {
+		rows := slices.Values([]string{file + ":1", file + ":2", file + ":3"})
+		n := 0
+		for _, err := range fanout.Stream(ctx, rows, func(ctx context.Context, row string) (string, error) {
+			return row, nil // e.g. one call to the downstream per row
+		}, fanout.WithBudget(b), fanout.Limit(4)) {
+			if err != nil {
+				return 0, err
+			}
+			n++
+		}
+		return n, nil
+	}, fanout.WithBudget(b))
+	fmt.Println(counts, err, b.Stats().InUse)
+	// Output: [3 3] <nil> 0
+}
+
+// A consumer that breaks out waits for the source to return. A source that
+// can block (a feed, a socket) should watch a ctx that the consumer cancels
+// before it breaks out, so that the loop ends at once.
+func ExampleStream_stopBlockingSource() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	feed := make(chan int)
+	go func() { // three values, then nothing for a long time
+		for i := 1; i <= 3; i++ {
+			feed <- i
+		}
+	}()
+	source := func(yield func(int) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case v := <-feed:
+				if !yield(v) {
+					return
+				}
+			}
+		}
+	}
+	for v, err := range fanout.Stream(ctx, source, func(ctx context.Context, v int) (int, error) {
+		return v * 2, nil
+	}, fanout.Limit(2)) {
+		fmt.Println(v, err)
+		if v == 6 {
+			cancel() // unblocks the source
+			break
+		}
+	}
+	// Output:
+	// 2 <nil>
+	// 4 <nil>
+	// 6 <nil>
+}
