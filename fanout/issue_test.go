@@ -23,8 +23,10 @@ func TestTryGo(t *testing.T) {
 		release := make(chan struct{})
 		var ran atomic.Int64
 		block := func(context.Context) error { ran.Add(1); <-release; return nil }
-		if !g.TryGo(block) || !g.TryGo(block) {
-			t.Fatal("TryGo refused a task with free slots")
+		for i := range 2 {
+			if !g.TryGo(block) {
+				t.Fatalf("TryGo refused task %d with free slots", i)
+			}
 		}
 		synctest.Wait()
 		if g.TryGo(block) {

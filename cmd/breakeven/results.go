@@ -39,15 +39,6 @@ type Series struct {
 	Points []benchutil.Point `json:"points"`
 }
 
-func (w WorkloadResult) series(impl string) []benchutil.Point {
-	for _, s := range w.Series {
-		if s.Impl == impl {
-			return s.Points
-		}
-	}
-	return nil
-}
-
 // better says which way the suite's values improve, for table headings.
 func (s SuiteResult) better() string {
 	if s.HigherIsBetter {

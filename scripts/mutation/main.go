@@ -36,7 +36,6 @@ type gremlinsReport struct {
 // tally is one package's outcome.
 type tally struct {
 	killed, lived, timedOut, notCovered, equivalent int
-	livedAt                                         []string
 }
 
 func (t tally) efficacy() float64 {
