@@ -39,6 +39,10 @@
 //     first error cancelling the rest; [github.com/breakeven-go/breakeven/fanout.NewBudget]
 //     caps fan-out across every request of a service. A job too small to
 //     pay for a goroutine runs as a plain loop.
+//     [github.com/breakeven-go/breakeven/fanout.Stream] does the same over an
+//     iter.Seq of any length with bounded memory, results in order, and
+//     [github.com/breakeven-go/breakeven/fanout.Batch] groups a stream into
+//     bounded batches (size or time).
 //
 //   - [github.com/breakeven-go/breakeven/pool.Bytes] and
 //     [github.com/breakeven-go/breakeven/pool.Pool]: reuse buffers and costly
