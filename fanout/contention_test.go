@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/breakeven-go/breakeven/fanout"
 )
@@ -52,7 +53,10 @@ func TestGroupCancelledGoGivesBackItsUnit(t *testing.T) {
 		g, _ := fanout.NewGroup(ctx, fanout.WithBudget(b))
 		started.Store(r) // publishes cancel to the helper
 		g.Go(func(context.Context) error { return nil })
-		for finished.Load() < r { // cancel never blocks
+		for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // cancel never blocks
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+			}
 		}
 		if g.Wait() != nil {
 			skipped++

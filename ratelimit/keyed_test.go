@@ -326,7 +326,10 @@ func TestKeyedLastSlotGoesToOneOfTwo(t *testing.T) {
 		}
 		started.Store(r) // publishes k to the helper
 		k.Allow(-2)
-		for finished.Load() < r { // the helper's Allow never blocks
+		for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // the helper's Allow never blocks
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+			}
 		}
 		if s := k.Stats(); s.Keys != maxKeys {
 			t.Fatalf("round %d: %d keys tracked after two new keys at once, MaxKeys %d", r, s.Keys, maxKeys)

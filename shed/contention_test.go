@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/breakeven-go/breakeven/shed"
 )
@@ -55,7 +56,10 @@ func TestQueuedNoLostWakeupUnderContention(t *testing.T) {
 	for r := int64(1); r <= rounds; r++ {
 		started.Store(r) // publishes held to the helper
 		p, err := q.Acquire(ctx)
-		for finished.Load() < r { // Release never blocks
+		for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // Release never blocks
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+			}
 		}
 		if err != nil {
 			t.Fatalf("round %d: Acquire failed while the only slot was being released: %v (lost wakeup)", r, err)

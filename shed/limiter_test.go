@@ -272,7 +272,10 @@ func TestLastSlotGoesToOneOfTwo(t *testing.T) {
 			for r := int64(1); r <= rounds; r++ {
 				started.Store(r)
 				p, err := l.Acquire(ctx)
-				for finished.Load() < r { // the helper's Acquire never blocks
+				for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // the helper's Acquire never blocks
+					if time.Now().After(deadline) {
+						t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+					}
 				}
 				admitted := 0
 				for _, e := range []error{err, helperErr} {
