@@ -299,9 +299,9 @@ func TestKeyedMaxKeysExactUnderContention(t *testing.T) {
 // rounds. Bounded rounds; nothing depends on the machine's speed.
 func TestKeyedLastSlotGoesToOneOfTwo(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))) // the two callers on two Ps
-	const maxKeys, rounds = 4, 2000
+	const maxKeys, rounds = 4, 4000
 	var k *ratelimit.Keyed[int]
-	var started, finished atomic.Int64 // rounds the helper was told to start, and has finished
+	var started, finished, sink atomic.Int64 // rounds the helper was told to start, and has finished
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -325,6 +325,9 @@ func TestKeyedLastSlotGoesToOneOfTwo(t *testing.T) {
 			k.Allow(i)
 		}
 		started.Store(r) // publishes k to the helper
+		for range r % 16 { // a delay that sweeps across the helper's lag in seeing the round
+			sink.Add(1)
+		}
 		k.Allow(-2)
 		for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // the helper's Allow never blocks
 			if time.Now().After(deadline) {
