@@ -51,10 +51,14 @@ hand() {
 	[[ $lived -eq 0 ]]
 }
 
-gremlins() {
+operators() {
 	local bin pkgs pkg out
-	bin=$(command -v gremlins || true)
-	if [[ -z $bin ]]; then
+	# type -P: the binary on PATH (command -v would also find a function),
+	# else the one `go install` put in GOBIN or GOPATH/bin.
+	bin=$(type -P gremlins || true)
+	[[ -n $bin ]] || bin=$(go env GOBIN)/gremlins
+	[[ -x $bin ]] || bin=$(go env GOPATH)/bin/gremlins
+	if [[ ! -x $bin ]]; then
 		GOBIN="$root/.bin" go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 		bin="$root/.bin/gremlins"
 	fi
@@ -70,7 +74,7 @@ gremlins() {
 
 case $mode in
 hand) hand ;;
-gremlins) gremlins "$@" ;;
-all) hand; gremlins "$@" ;;
+gremlins) operators "$@" ;;
+all) hand; operators "$@" ;;
 *) echo "usage: $0 hand|gremlins [PKG…]|all" >&2; exit 2 ;;
 esac
