@@ -324,7 +324,7 @@ func TestKeyedLastSlotGoesToOneOfTwo(t *testing.T) {
 		for i := range maxKeys - 1 {
 			k.Allow(i)
 		}
-		started.Store(r) // publishes k to the helper
+		started.Store(r)   // publishes k to the helper
 		for range r % 16 { // a delay that sweeps across the helper's lag in seeing the round
 			sink.Add(1)
 		}
