@@ -28,7 +28,8 @@ var limiters = []struct {
 // never see more than the limit in flight, by their own count or the
 // gate's; the peak reaches the limit and many requests are shed, so the
 // gate was contended exactly where a check-then-add (load, compare, then
-// add, instead of the CAS) lets two in at once. That mutant fails this.
+// add, instead of the CAS) lets two in at once. That mutant fails this in
+// most runs; TestLastSlotGoesToOneOfTwo fails it in every run.
 func TestInFlightNeverExceedsLimit(t *testing.T) {
 	for _, im := range limiters {
 		t.Run(im.name, func(t *testing.T) {
