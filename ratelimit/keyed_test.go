@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -286,5 +287,55 @@ func TestKeyedMaxKeysExactUnderContention(t *testing.T) {
 	s := k.Stats()
 	if s.Keys != maxKeys || s.Allowed != workers*perWorker || s.EvictedActive != workers*perWorker-maxKeys {
 		t.Fatalf("Stats = %+v, want exactly %d keys, %d allowed, %d active evictions", s, maxKeys, workers*perWorker, workers*perWorker-maxKeys)
+	}
+}
+
+// TestKeyedLastSlotGoesToOneOfTwo (issue 24): round after round, a Keyed
+// one key below MaxKeys gets two new keys at the same instant (from this
+// goroutine and a helper spinning on the round number, so no wake-up
+// staggers them) and ends with exactly MaxKeys keys. A check-then-add
+// reserving the slot (load, compare, then add, instead of the CAS) lets
+// both new keys in when they fall on different shards, which is most
+// rounds. Bounded rounds; nothing depends on the machine's speed.
+func TestKeyedLastSlotGoesToOneOfTwo(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))) // the two callers on two Ps
+	const maxKeys, rounds = 4, 4000
+	var k *ratelimit.Keyed[int]
+	var started, finished, sink atomic.Int64 // rounds the helper was told to start, and has finished
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	wg.Go(func() {
+		for r := int64(1); r <= rounds; r++ {
+			for started.Load() < r { // spin: a wake-up would stagger the two callers
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+			k.Allow(-1)
+			finished.Store(r)
+		}
+	})
+	for r := int64(1); r <= rounds; r++ {
+		k = ratelimit.NewKeyed[int](rate.Every(time.Hour), 1, ratelimit.MaxKeys(maxKeys)) // every key stays active
+		for i := range maxKeys - 1 {
+			k.Allow(i)
+		}
+		started.Store(r)   // publishes k to the helper
+		for range r % 16 { // a delay that sweeps across the helper's lag in seeing the round
+			sink.Add(1)
+		}
+		k.Allow(-2)
+		for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // the helper's Allow never blocks
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+			}
+		}
+		if s := k.Stats(); s.Keys != maxKeys {
+			t.Fatalf("round %d: %d keys tracked after two new keys at once, MaxKeys %d", r, s.Keys, maxKeys)
+		}
 	}
 }

@@ -11,7 +11,8 @@
 # re-check under a lock, a dropped release, two steps swapped). Each patch
 # starts with two header lines, `Package: ./shed` and `Why: …`, then the diff.
 # Each is applied to a fresh copy of the tracked tree; the mutant is killed when
-# `go test -race` of its package fails, and it must still compile. The script
+# `go test -race` of its package fails (-failfast: the first failing test is
+# enough), and it must still compile. The script
 # exits 1 when a hand-written mutant lives or does not apply.
 #
 # Gremlins mutants that cannot change behaviour (equivalent mutants) are listed,
@@ -39,7 +40,7 @@ hand() {
 		if ! (cd "$tmp" && go vet "$pkg" >/dev/null 2>&1); then
 			echo "BROKEN  $patch: the mutant does not compile"; lived=$((lived + 1)); rm -rf "$tmp"; continue
 		fi
-		if out=$(cd "$tmp" && go test -race -count=1 -timeout 5m "$pkg" 2>&1); then
+		if out=$(cd "$tmp" && go test -race -count=1 -failfast -timeout 5m "$pkg" 2>&1); then
 			echo "LIVED   $patch ($pkg): $why"; lived=$((lived + 1))
 		else
 			echo "KILLED  $patch ($pkg) by $(grep -m1 -oE -- '--- FAIL: [^ ]+|panic: .*|DATA RACE' <<<"$out" || echo 'a failing test')"
@@ -50,10 +51,14 @@ hand() {
 	[[ $lived -eq 0 ]]
 }
 
-gremlins() {
+operators() {
 	local bin pkgs pkg out
-	bin=$(command -v gremlins || true)
-	if [[ -z $bin ]]; then
+	# type -P: the binary on PATH (command -v would also find a function),
+	# else the one `go install` put in GOBIN or GOPATH/bin.
+	bin=$(type -P gremlins || true)
+	[[ -n $bin ]] || bin=$(go env GOBIN)/gremlins
+	[[ -x $bin ]] || bin=$(go env GOPATH)/bin/gremlins
+	if [[ ! -x $bin ]]; then
 		GOBIN="$root/.bin" go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 		bin="$root/.bin/gremlins"
 	fi
@@ -69,7 +74,7 @@ gremlins() {
 
 case $mode in
 hand) hand ;;
-gremlins) gremlins "$@" ;;
-all) hand; gremlins "$@" ;;
+gremlins) operators "$@" ;;
+all) hand; operators "$@" ;;
 *) echo "usage: $0 hand|gremlins [PKG…]|all" >&2; exit 2 ;;
 esac

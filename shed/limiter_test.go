@@ -28,7 +28,8 @@ var limiters = []struct {
 // never see more than the limit in flight, by their own count or the
 // gate's; the peak reaches the limit and many requests are shed, so the
 // gate was contended exactly where a check-then-add (load, compare, then
-// add, instead of the CAS) lets two in at once. That mutant fails this.
+// add, instead of the CAS) lets two in at once. That mutant fails this in
+// most runs; TestLastSlotGoesToOneOfTwo fails it in every run.
 func TestInFlightNeverExceedsLimit(t *testing.T) {
 	for _, im := range limiters {
 		t.Run(im.name, func(t *testing.T) {
@@ -216,5 +217,91 @@ func TestBadOptionsPanic(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestLastSlotGoesToOneOfTwo (issue 24): round after round, two Acquires
+// reach a gate one below its limit at the same instant, and exactly one of
+// them gets the slot. The helper goroutine spins on the round number (no
+// channel wake-up between the two callers), so both enter admit within a
+// cache-line transfer of each other: a check-then-add (load, compare, then
+// add, instead of the CAS) lets both in within a few rounds. The
+// winner holds its slot until both have tried. The rounds are bounded and
+// nothing depends on how fast the machine is.
+func TestLastSlotGoesToOneOfTwo(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))) // the two callers on two Ps
+	for _, im := range []struct {
+		name string
+		new  func(limit int) shed.Limiter
+	}{
+		{"inflight", func(n int) shed.Limiter { return shed.NewInFlight(n) }},
+		// A window of an hour: the limit stays where it starts.
+		{"adaptive", func(n int) shed.Limiter { return shed.NewAdaptive(shed.Limits(n, 1, n), shed.Window(time.Hour)) }},
+	} {
+		t.Run(im.name, func(t *testing.T) {
+			const limit, rounds = 4, 2000
+			l := im.new(limit)
+			ctx := shed.WithPriority(context.Background(), shed.Critical)
+			for range limit - 1 { // held for the whole test: one slot left
+				p, err := l.Acquire(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Release(shed.Success)
+			}
+			var started, finished atomic.Int64 // rounds the helper was told to start, and has finished
+			var helperPermit shed.Permit
+			var helperErr error
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer close(stop)
+			wg.Go(func() {
+				for r := int64(1); r <= rounds; r++ {
+					for started.Load() < r { // spin: a wake-up would stagger the two callers
+						select {
+						case <-stop:
+							return
+						default:
+						}
+					}
+					helperPermit, helperErr = l.Acquire(ctx)
+					finished.Store(r)
+				}
+			})
+			one := 0
+			for r := int64(1); r <= rounds; r++ {
+				started.Store(r)
+				p, err := l.Acquire(ctx)
+				for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // the helper's Acquire never blocks
+					if time.Now().After(deadline) {
+						t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+					}
+				}
+				admitted := 0
+				for _, e := range []error{err, helperErr} {
+					if e == nil {
+						admitted++
+					} else if !errors.Is(e, shed.ErrOverloaded) {
+						t.Fatalf("Acquire: %v", e)
+					}
+				}
+				if err == nil {
+					p.Release(shed.Success)
+				}
+				if helperErr == nil {
+					helperPermit.Release(shed.Success)
+				}
+				if admitted > 1 {
+					t.Fatalf("round %d: both callers got the last slot (limit %d, %d held)", r, limit, limit-1)
+				}
+				if admitted == 1 {
+					one++
+				}
+			}
+			if one < rounds/2 {
+				t.Fatalf("the last slot was taken in only %d of %d rounds: the gate was not at its limit", one, rounds)
+			}
+		})
 	}
 }

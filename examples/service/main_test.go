@@ -129,39 +129,111 @@ func TestConfigReloadWithoutRestart(t *testing.T) {
 	}
 }
 
-// TestShutdownDrainsInFlight starts a request, shuts down while it runs,
-// and checks it is answered before serve returns.
+// TestShutdownDrainsInFlight: a request held in its backend call when the
+// shutdown starts is answered in full, and serve returns only after it.
+// The backend stand-in holds the request until the test lets it go, so the
+// request is in flight at the shutdown however fast the machine is (a
+// request that finished first would let a serve that does not drain pass).
 func TestShutdownDrainsInFlight(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := newService(Config{Fanout: 1})
+	svc := newService(Config{Fanout: 1}) // no hedging: one backend call
+	entered, release := make(chan struct{}), make(chan struct{})
+	svc.backend = func(context.Context) (int, error) {
+		close(entered)
+		<-release
+		return 1, nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	shuttingDown := make(chan struct{})
+	logs := &watchWriter{pattern: "shutting down", seen: shuttingDown}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, svc, log.New(io.Discard, "", 0)) }()
-	answered := make(chan int, 1)
+	go func() { done <- serve(ctx, ln, svc, log.New(logs, "", 0)) }()
+	type answer struct {
+		code int
+		body string
+	}
+	answered := make(chan answer, 1)
 	go func() {
 		tr := &http.Transport{}
 		defer tr.CloseIdleConnections()
-		resp, err := (&http.Client{Transport: tr}).Get("http://" + ln.Addr().String() + "/work")
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get("http://" + ln.Addr().String() + "/work")
 		if err != nil {
-			answered <- 0
+			answered <- answer{0, err.Error()}
 			return
 		}
-		resp.Body.Close()
-		answered <- resp.StatusCode
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, string(body)}
 	}()
-	for svc.budget.Stats().InUse == 0 && svc.served.Load() == 0 {
-		time.Sleep(time.Millisecond) // until the request is in flight
-	}
+	defer close(release) // on every way out, so no goroutine stays blocked
+	within(t, entered, "the request to reach its backend call")
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
+	within(t, shuttingDown, "serve to start shutting down")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) { // until ln is closed
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts 10s after the shutdown began")
+		}
 	}
-	if code := <-answered; code != 200 {
-		t.Fatalf("in-flight request got %d during shutdown, want 200", code)
+	select {
+	case err := <-done:
+		t.Fatalf("serve returned (%v) with a request in flight", err)
+	case a := <-answered:
+		t.Fatalf("the in-flight request was answered (%d %q) before its backend call returned", a.code, a.body)
+	default:
 	}
+	release <- struct{}{} // the backend call returns
+	select {
+	case a := <-answered:
+		if a.code != 200 || a.body != "1\n" {
+			t.Fatalf("in-flight request during shutdown: %d %q, want 200 \"1\\n\"", a.code, a.body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the in-flight request was not answered within 10s of its backend call returning")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return within 10s of the last request")
+	}
+}
+
+// within waits for ch, failing the test after 10 s rather than hanging it.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waited 10s for %s", what)
+	}
+}
+
+// watchWriter closes seen the first time a write contains pattern.
+type watchWriter struct {
+	mu      sync.Mutex
+	pattern string
+	seen    chan struct{}
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen != nil && strings.Contains(string(p), w.pattern) {
+		close(w.seen)
+		w.seen = nil
+	}
+	return len(p), nil
 }
 
 func TestPprofOnlyOnLoopback(t *testing.T) {

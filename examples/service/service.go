@@ -51,10 +51,13 @@ type service struct {
 	maxClients   int64
 	otherClients *shard.Counter
 	backendCalls atomic.Int64
+	// backend is one call to the backends: callBackend, or a stand-in in
+	// tests that must hold a request in flight.
+	backend func(ctx context.Context) (int, error)
 }
 
 func newService(cfg Config) *service {
-	return &service{
+	s := &service{
 		config:       cow.NewValue(cfg),
 		shedder:      shed.NewAdaptive(),
 		limiter:      ratelimit.NewKeyed[string](100, 50, ratelimit.MaxKeys(100_000)),
@@ -68,6 +71,8 @@ func newService(cfg Config) *service {
 		maxClients:   maxClients,
 		otherClients: shard.NewCounter(),
 	}
+	s.backend = s.callBackend
+	return s
 }
 
 func (s *service) routes() http.Handler {
@@ -146,9 +151,9 @@ func (s *service) work(w http.ResponseWriter, r *http.Request) {
 	for i := range shards {
 		shards[i] = i
 	}
-	call := s.callBackend
+	call := s.backend
 	if cfg.Hedge {
-		call = func(ctx context.Context) (int, error) { return hedge.Do(ctx, s.hedger, s.callBackend) }
+		call = func(ctx context.Context) (int, error) { return hedge.Do(ctx, s.hedger, s.backend) }
 	}
 	parts, err := fanout.Map(r.Context(), shards, func(ctx context.Context, _ int) (int, error) { return call(ctx) },
 		fanout.WithBudget(s.budget), fanout.Limit(cfg.Fanout))

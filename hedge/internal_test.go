@@ -1,0 +1,120 @@
+package hedge
+
+import (
+	"testing"
+	"time"
+)
+
+// Tests of the Hedger's bookkeeping at its exact boundaries (issue 24:
+// operator mutants of these lived under the behavioural tests).
+
+// TestTakeTokenSpendsTheLastWholeToken: a budget holding exactly one token
+// pays for one more hedge, then none.
+func TestTakeTokenSpendsTheLastWholeToken(t *testing.T) {
+	h := New(Delay(time.Millisecond))
+	h.tokens = 1
+	if !h.takeToken() {
+		t.Fatal("one whole token left, and the hedge was refused")
+	}
+	if h.takeToken() {
+		t.Fatal("no token left, and the hedge was paid for")
+	}
+	if s := h.Stats(); s.Hedges != 1 || s.BudgetDenied != 1 {
+		t.Fatalf("Stats = %+v", s)
+	}
+}
+
+// TestFinishedCountsOnlyHedgeWins: attempt 0 answering is not a hedge win.
+func TestFinishedCountsOnlyHedgeWins(t *testing.T) {
+	h := New(Delay(time.Millisecond))
+	h.finished(0, false)
+	h.finished(1, false)
+	h.finished(0, true)
+	if s := h.Stats(); s.HedgeWins != 1 || s.Failures != 1 {
+		t.Fatalf("Stats = %+v, want 1 hedge win and 1 failure", s)
+	}
+}
+
+// TestPercentileDelayIsRecomputedEvery16Samples: with Percentile, the
+// delay is first set at the warmup's 32nd sample, then recomputed every 16
+// samples, not on each one: 32 fast samples then slow ones move the median
+// to the slow bucket at the 80th sample (the first recomputation after
+// the slow ones are the majority), not at the 65th.
+func TestPercentileDelayIsRecomputedEvery16Samples(t *testing.T) {
+	h := New(Percentile(0.5))
+	for i := 1; i <= 32; i++ {
+		h.record(time.Millisecond)
+		if got := h.currentDelay(); (got != 0) != (i == 32) {
+			t.Fatalf("after %d samples the delay is %v; want it set at the 32nd only", i, got)
+		}
+	}
+	fast := h.currentDelay()
+	for i := 33; i <= 100; i++ {
+		h.record(100 * time.Millisecond)
+		slow := h.currentDelay() > 50*time.Millisecond
+		if slow != (i >= 80) {
+			t.Fatalf("after %d samples (32 of 1ms, then 100ms) the delay is %v; want %v until the 80th, then about 100ms", i, h.currentDelay(), fast)
+		}
+	}
+}
+
+// TestLatencyHistogramBounds: a latency past the last bucket lands in it;
+// one of exactly the minimum in the first.
+func TestLatencyHistogramBounds(t *testing.T) {
+	if b := bucketOf(time.Hour); b != numBuckets-1 {
+		t.Fatalf("bucketOf(1h) = %d, want the last bucket %d", b, numBuckets-1)
+	}
+	var l latencies
+	l.add(time.Hour) // must not index past the histogram
+	if b := bucketOf(minLatency); b != 0 {
+		t.Fatalf("bucketOf(minLatency) = %d", b)
+	}
+}
+
+// TestLatencyWarmupDecayAndQuantile: no quantile before 32 samples, one at
+// 32; the median of 32 fast and 32 slow samples is the fast bucket (the
+// cumulative count reaches the target exactly there), the 99th percentile
+// the slow one; every 2048 samples the history is halved.
+func TestLatencyWarmupDecayAndQuantile(t *testing.T) {
+	var l latencies
+	for range 31 {
+		l.add(time.Millisecond)
+	}
+	if _, ok := l.quantile(0.5); ok {
+		t.Fatal("a quantile after 31 samples, before the warmup of 32")
+	}
+	l.add(time.Millisecond)
+	if _, ok := l.quantile(0.5); !ok {
+		t.Fatal("no quantile after 32 samples")
+	}
+	for range 32 {
+		l.add(100 * time.Millisecond)
+	}
+	if p50, _ := l.quantile(0.5); p50 > 2*time.Millisecond {
+		t.Fatalf("median of 32 x 1ms and 32 x 100ms = %v, want the 1ms bucket", p50)
+	}
+	if p99, _ := l.quantile(0.99); p99 < 100*time.Millisecond || p99 > 120*time.Millisecond {
+		t.Fatalf("p99 of 32 x 1ms and 32 x 100ms = %v, want the 100ms bucket", p99)
+	}
+	var d latencies
+	for range decayEvery {
+		d.add(time.Millisecond)
+	}
+	if d.total != decayEvery/2 || d.seen != 0 {
+		t.Fatalf("after %d samples: total %v, seen %d; want the history halved", decayEvery, d.total, d.seen)
+	}
+}
+
+// TestDefaultDelay: New without Delay or Percentile hedges after 10 ms.
+func TestDefaultDelay(t *testing.T) {
+	if d := New().currentDelay(); d != 10*time.Millisecond {
+		t.Fatalf("default delay %v, want 10ms", d)
+	}
+}
+
+// TestOptionBoundsAccepted: the smallest MaxAttempts and the first and last
+// HTTP statuses are valid.
+func TestOptionBoundsAccepted(t *testing.T) {
+	MaxAttempts(2)
+	FailedStatus(100, 599)
+}
