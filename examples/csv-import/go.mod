@@ -3,7 +3,7 @@ module github.com/breakeven-go/breakeven/examples/csv-import
 go 1.26.0
 
 require (
-	github.com/breakeven-go/breakeven v0.0.0
+	github.com/breakeven-go/breakeven v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	go.uber.org/goleak v1.3.0
 )
