@@ -68,8 +68,9 @@ func (s *SlowTail) Call(ctx context.Context) (int, error) {
 // stops paying at 10%: the p95 is then itself a slow call and the budget
 // covers fewer extra attempts than there are slow calls, so p99 stays a
 // slow call whatever the policy, and the verdict says "matches" there, not
-// "beats". Extra attempts are reported by peerbench's BenchmarkHedgeExtra
-// and p99.9 by hedge's BenchmarkHedgeTail.
+// "beats". Peerbench's BenchmarkHedge reports the extra attempts of each
+// trial (HedgeExtraMetric) beside its p99, and hedge's BenchmarkHedgeTail
+// the p99.9.
 func Hedge() benchutil.Suite {
 	var impls []benchutil.Impl
 	for _, p := range HedgePolicies() {
@@ -123,6 +124,10 @@ func HedgeTrial(wrap HedgeWrap) benchutil.Trial {
 		return o.P99Ms, err
 	}
 }
+
+// HedgeExtraMetric is the unit of the extra attempts a hedge trial cost,
+// in percent of calls, as benchmarks report it beside the p99.
+const HedgeExtraMetric = "extra-%"
 
 // HedgeOutcome is what one hedge trial measured.
 type HedgeOutcome struct {
