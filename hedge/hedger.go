@@ -125,7 +125,7 @@ type Stats struct {
 	Calls        uint64        // calls to Do
 	Hedges       uint64        // extra attempts started
 	HedgeWins    uint64        // calls answered by an extra attempt
-	BudgetDenied uint64        // hedges the Budget refused
+	BudgetDenied uint64        // extra attempts the Budget refused (a timed hedge is asked for again a delay later, so one call may count several)
 	Failures     uint64        // calls whose every attempt failed (or that panicked)
 	LostPanics   uint64        // attempts that panicked after their call returned
 	Delay        time.Duration // the current hedge delay (0: not hedging yet)
