@@ -3,9 +3,10 @@ package hedge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/breakeven-go/breakeven/internal/panics"
 )
 
 type attemptKey struct{}
@@ -102,14 +103,13 @@ type PanicError struct {
 
 // Error returns the panic value and the stack of the attempt that panicked.
 func (p *PanicError) Error() string {
-	return fmt.Sprintf("hedge: fn panicked: %v\n\n%s", p.Value, p.Stack)
+	return panics.Message("hedge", p.Value, p.Stack)
 }
 
 // Unwrap returns Value if it is an error, so errors.Is and errors.As see
 // through a recovered *PanicError.
 func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
+	return panics.Unwrap(p.Value)
 }
 
 // errGoexit is the error of an attempt whose fn called runtime.Goexit: the
