@@ -16,7 +16,8 @@ import (
 // more attempts. Where it does not: when the slow share is about as large
 // as the budget or larger than 1-p (at the p95, one call in ten slow), the
 // percentile sits in the slow mode itself and the budget runs out, so p99
-// stays where it was; on a smooth spread (lognormal) it gains much less;
+// stays where it was (a Delay above every fast answer spends the budget on
+// slow calls only and does better there); on a smooth spread (lognormal) it gains much less;
 // and p50 rises slightly, since every attempt runs on its own goroutine.
 //
 // A Hedger is safe for concurrent use. Build one with [New]: the zero value

@@ -66,11 +66,13 @@ func (s *SlowTail) Call(ctx context.Context) (int, error) {
 // within the default 10% budget (the recommended setup), impl=fixed after
 // 5 ms. Hedging at the p95 pays while the slow share is well under 5%:
 // p99 drops from a slow call to about the delay plus one fast call. It
-// stops paying for p99 at 10%: the p95 is then at the edge of the slow
-// mode and the budget covers fewer extra attempts than there are slow
-// calls, so p99 stays a slow call whatever the policy, and the verdict
-// says "matches" there, not "beats" (the hedges still cut most slow calls
-// short, which shows below the p99, not in it). Peerbench's BenchmarkHedge
+// stops paying for adaptive's p99 at 10%: the budget then covers about as
+// many extra attempts as there are slow calls, and a p95 delay spends some
+// of it on fast calls that are merely late, so more than one call in a
+// hundred stays a slow call and the verdict says "matches" there, not
+// "beats" (the hedges still cut most slow calls short, which shows below
+// the p99, not in it). The fixed delay, above every fast call, spends the
+// budget on slow calls only and does better there. Peerbench's BenchmarkHedge
 // reports the extra attempts of each trial (HedgeExtraMetric) beside its
 // p99, and hedge's BenchmarkHedgeTail the p99.9.
 func Hedge() benchutil.Suite {
