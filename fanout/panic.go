@@ -2,8 +2,9 @@ package fanout
 
 import (
 	"errors"
-	"fmt"
 	"runtime/debug"
+
+	"github.com/breakeven-go/breakeven/internal/panics"
 )
 
 // PanicError is the value fanout re-panics with on the caller's goroutine
@@ -24,14 +25,13 @@ type PanicError struct {
 
 // Error returns the panic value and the stack it was raised on.
 func (p *PanicError) Error() string {
-	return fmt.Sprintf("fanout: fn panicked: %v\n\n%s", p.Value, p.Stack)
+	return panics.Message("fanout", p.Value, p.Stack)
 }
 
 // Unwrap returns Value if it is an error, so errors.Is and errors.As see
 // through a recovered *PanicError.
 func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
+	return panics.Unwrap(p.Value)
 }
 
 // ErrGoexit is the error a Group task, or a Map or ForEach item run on a

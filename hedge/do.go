@@ -3,9 +3,10 @@ package hedge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/breakeven-go/breakeven/internal/panics"
 )
 
 type attemptKey struct{}
@@ -102,14 +103,13 @@ type PanicError struct {
 
 // Error returns the panic value and the stack of the attempt that panicked.
 func (p *PanicError) Error() string {
-	return fmt.Sprintf("hedge: fn panicked: %v\n\n%s", p.Value, p.Stack)
+	return panics.Message("hedge", p.Value, p.Stack)
 }
 
 // Unwrap returns Value if it is an error, so errors.Is and errors.As see
 // through a recovered *PanicError.
 func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
+	return panics.Unwrap(p.Value)
 }
 
 // errGoexit is the error of an attempt whose fn called runtime.Goexit: the
@@ -243,42 +243,59 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 	arm()
 	failed := 0
 	for {
+		var o outcome[T]
 		select {
-		case o := <-results:
-			if o.panic != nil {
-				finish(-1)
-				attempts[o.attempt].verdict <- false
-				h.finished(o.attempt, true)
-				panic(o.panic)
-			}
-			if !o.failed {
-				h.finished(o.attempt, false)
-				return returned(o)
-			}
-			failed++
-			if o.attempt == 0 {
-				held = &o
-			} else {
-				attempts[o.attempt].cancel()
-				attempts[o.attempt].verdict <- false
-			}
-			if len(attempts) < maxAttempts && h.takeToken() {
-				start() // a failure hedges at once
-				arm()
-			} else if failed == len(attempts) {
-				h.finished(0, true)
-				return returned(*held)
-			}
+		case o = <-results:
 		case <-tick:
-			if !h.takeToken() {
-				tick = nil // the budget said no: no more timed hedges for this call
+			select {
+			case o = <-results:
+				// The timer and an answer were both ready (the caller
+				// was waiting for a CPU): the answer came in time, so
+				// it is handled and no hedge is started for it.
+			default:
+				if !h.takeToken() {
+					// The budget said no, most likely because a burst
+					// of calls outlived the delay together (the process
+					// stalled) and spent the saved tokens. Ask again one
+					// delay later: calls that were merely late have
+					// ended by then, and a call that is really slow
+					// still gets its hedge once the budget has earned a
+					// token.
+					arm()
+					continue
+				}
+				start()
+				arm()
 				continue
 			}
-			start()
-			arm()
 		case <-ctx.Done():
 			finish(-1)
 			return zero, noRelease, ctx.Err()
+		}
+		if o.panic != nil {
+			finish(-1)
+			attempts[o.attempt].verdict <- false
+			h.finished(o.attempt, true)
+			panic(o.panic)
+		}
+		if !o.failed {
+			h.finished(o.attempt, false)
+			return returned(o)
+		}
+		failed++
+		if o.attempt == 0 {
+			first := o // a copy, so o itself stays on the stack
+			held = &first
+		} else {
+			attempts[o.attempt].cancel()
+			attempts[o.attempt].verdict <- false
+		}
+		if len(attempts) < maxAttempts && h.takeToken() {
+			start() // a failure hedges at once
+			arm()
+		} else if failed == len(attempts) {
+			h.finished(0, true)
+			return returned(*held)
 		}
 	}
 }

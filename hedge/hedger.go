@@ -16,7 +16,8 @@ import (
 // more attempts. Where it does not: when the slow share is about as large
 // as the budget or larger than 1-p (at the p95, one call in ten slow), the
 // percentile sits in the slow mode itself and the budget runs out, so p99
-// stays where it was; on a smooth spread (lognormal) it gains much less;
+// stays where it was (a Delay above every fast answer spends the budget on
+// slow calls only and does better there); on a smooth spread (lognormal) it gains much less;
 // and p50 rises slightly, since every attempt runs on its own goroutine.
 //
 // A Hedger is safe for concurrent use. Build one with [New]: the zero value
@@ -125,7 +126,7 @@ type Stats struct {
 	Calls        uint64        // calls to Do
 	Hedges       uint64        // extra attempts started
 	HedgeWins    uint64        // calls answered by an extra attempt
-	BudgetDenied uint64        // hedges the Budget refused
+	BudgetDenied uint64        // extra attempts the Budget refused (a timed hedge is asked for again a delay later, so one call may count several)
 	Failures     uint64        // calls whose every attempt failed (or that panicked)
 	LostPanics   uint64        // attempts that panicked after their call returned
 	Delay        time.Duration // the current hedge delay (0: not hedging yet)

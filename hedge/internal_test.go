@@ -1,7 +1,9 @@
 package hedge
 
 import (
+	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -117,4 +119,41 @@ func TestDefaultDelay(t *testing.T) {
 func TestOptionBoundsAccepted(t *testing.T) {
 	MaxAttempts(2)
 	FailedStatus(100, 599)
+}
+
+// TestRefusedHedgeIsAskedForAgain: a timed hedge the budget refuses (its
+// tokens spent by a burst of other calls) is asked for again one delay
+// later, when other calls have earned a token meanwhile, instead of
+// leaving the call to its slow first attempt.
+func TestRefusedHedgeIsAskedForAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Delay(time.Millisecond), Budget(0.1))
+		h.tokens = 0 // spent by a burst
+		go func() {
+			time.Sleep(1500 * time.Microsecond) // between the refusal and the next ask
+			h.mu.Lock()
+			h.tokens = 1 // earned by other calls
+			h.mu.Unlock()
+		}()
+		start := time.Now()
+		v, err := Do(t.Context(), h, func(ctx context.Context) (int, error) {
+			d := 10 * time.Millisecond
+			if Attempt(ctx) == 1 {
+				d = time.Millisecond
+			}
+			select {
+			case <-time.After(d):
+				return Attempt(ctx), nil
+			case <-ctx.Done():
+				return -1, ctx.Err()
+			}
+		})
+		// Attempt 0 at 0; refused at 1ms; hedged at 2ms; answered at 3ms.
+		if took := time.Since(start); err != nil || v != 1 || took != 3*time.Millisecond {
+			t.Fatalf("Do = %d, %v after %v; want the hedge's 1 after 3ms", v, err, took)
+		}
+		if s := h.Stats(); s.Hedges != 1 || s.BudgetDenied != 1 {
+			t.Fatalf("Stats = %+v; want 1 hedge after 1 refusal", s)
+		}
+	})
 }

@@ -8,9 +8,11 @@ import (
 // latencies is a decaying histogram of attempt latencies, for Percentile.
 //
 // Buckets are log-spaced, 8 per doubling (each about 9% wide), from 1 us to
-// about 2 minutes; a quantile is read as the upper edge of the bucket where
-// the cumulative count crosses it, so the delay sits just above a tight
-// mode of fast answers rather than inside it. Every decayEvery samples all
+// about 2 minutes; a quantile is interpolated inside the bucket where the
+// cumulative count crosses it (log-linearly, as the buckets are spaced).
+// Reading the bucket's upper edge instead would put the delay up to a
+// bucket above the quantile: on latencies spread evenly up to a hard
+// maximum, above every answer, so that nothing was ever hedged. Every decayEvery samples all
 // counts are halved, so the histogram follows a backend that changes,
 // weighting the last few thousand calls. Only attempts that completed
 // successfully are recorded: attempts cancelled because another won are
@@ -63,9 +65,15 @@ func (l *latencies) quantile(p float64) (time.Duration, bool) {
 	target := p * l.total
 	cum := 0.0
 	for b, c := range l.counts {
-		if cum += c; cum >= target {
-			return bucketUpper(b), true
+		if c > 0 && cum+c >= target {
+			lo := minLatency
+			if b > 0 {
+				lo = bucketUpper(b - 1)
+			}
+			within := (target - cum) / c // how far into the bucket's samples
+			return time.Duration(float64(lo) * math.Exp2(within/bucketsPerDoubling)), true
 		}
+		cum += c
 	}
 	return bucketUpper(numBuckets - 1), true
 }

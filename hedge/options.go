@@ -55,7 +55,10 @@ func MaxAttempts(n int) Option {
 // tokens are saved up, so over any run of calls extra attempts stay under
 // fraction x calls + 10, however long the calls before it were fast. An
 // exhausted budget only stops new attempts; attempts already running are
-// never cancelled for it. Without Budget a Hedger uses DefaultBudget.
+// never cancelled for it, and a timed hedge it refuses is asked for again
+// one delay later (by then other calls may have earned a token), so a
+// burst of calls that outlive the delay together does not leave a slow
+// call after it unhedged. Without Budget a Hedger uses DefaultBudget.
 // fraction must be in (0, 1].
 func Budget(fraction float64) Option {
 	if !(fraction > 0 && fraction <= 1) {

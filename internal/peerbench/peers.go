@@ -135,9 +135,14 @@ func HedgePolicies() []suites.HedgePolicy {
 	return append(suites.HedgePolicies(), suites.HedgePolicy{Name: "failsafe", Wrap: failsafeHedge})
 }
 
-// failsafeHedge puts a fresh failsafe-go hedge policy around call: hedge at
-// the p95 of the last 1000 calls once 32 are recorded, one hedge at most,
-// within a 10% budget.
+// failsafeHedge puts a fresh failsafe-go hedge policy around call, built as
+// failsafe-go documents it (NewBuilderWithDelayQuantile): hedge at the p95
+// of about the last 1000 attempts once 32 are recorded (the same quantile
+// and warm-up as impl=adaptive), one hedge at most, within a budget of
+// 0.10, its budget package's defaults otherwise. Both sides are budgeted,
+// though the budgets count differently: failsafe-go's caps hedges in
+// flight at a tenth of executions in flight (and always allows 3), ours
+// caps extra attempts at a tenth of calls (10 saved up).
 func failsafeHedge(call suites.Call) suites.Call {
 	hp := hedgepolicy.NewBuilderWithDelayQuantile[int](0.95, 1000, 32).
 		WithMaxHedges(1).

@@ -29,34 +29,39 @@ func BenchmarkCowValue(b *testing.B)  { benchutil.Bench(b, suite("CowValue")) }
 func BenchmarkCowMap(b *testing.B)    { benchutil.Bench(b, CowMap()) }
 func BenchmarkFanout(b *testing.B)    { benchutil.Bench(b, Fanout()) }
 func BenchmarkStream(b *testing.B)    { benchutil.Bench(b, Stream()) }
-func BenchmarkHedge(b *testing.B)     { benchutil.Bench(b, Hedge()) }
 func BenchmarkShed(b *testing.B)      { benchutil.Bench(b, Shed()) }
 func BenchmarkBytes(b *testing.B)     { benchutil.Bench(b, suite("Bytes")) }
 func BenchmarkPool(b *testing.B)      { benchutil.Bench(b, suite("Pool")) }
 func BenchmarkRateLimit(b *testing.B) { benchutil.Bench(b, suite("RateLimit")) }
 func BenchmarkKeyed(b *testing.B)     { benchutil.Bench(b, suite("Keyed")) }
 
-// BenchmarkHedgeExtra runs the Hedge suite's trials, failsafe included, and
-// reports both sides of the trade per policy: p99 call latency and the
-// extra attempts (percent of calls) it cost, side by side in one run.
+// BenchmarkHedge runs the Hedge suite's trials, failsafe included, under
+// the suite's names (Hedge/bimodal/slow%=X/impl=Y) and reports both sides
+// of the trade from each trial: p99 call latency (the suite's metric) and
+// the extra attempts it cost, in percent of calls.
 //
-//	go test -run '^$' -bench '^BenchmarkHedgeExtra$' -cpu 2 -count 6 -benchtime 1x | benchstat -col /impl -
-func BenchmarkHedgeExtra(b *testing.B) {
-	for _, x := range Hedge().Xs {
-		b.Run(fmt.Sprintf("slow%%=%d", x), func(b *testing.B) {
-			for _, p := range HedgePolicies() {
-				b.Run("impl="+p.Name, func(b *testing.B) {
-					var p99, extra float64
-					for range b.N {
-						o, err := suites.RunHedgeTrial(b.Context(), p.Wrap, x)
-						if err != nil {
-							b.Fatal(err)
-						}
-						p99 += o.P99Ms
-						extra += o.ExtraPct
+//	go test -run '^$' -bench '^BenchmarkHedge$' -cpu 1,2 -count 6 -benchtime 1x | benchstat -col /impl -
+func BenchmarkHedge(b *testing.B) {
+	s := Hedge()
+	for _, w := range s.Workloads {
+		b.Run(w.Name, func(b *testing.B) {
+			for _, x := range s.Xs {
+				b.Run(fmt.Sprintf("%s=%d", benchutil.XKey(s.XName), x), func(b *testing.B) {
+					for _, p := range HedgePolicies() {
+						b.Run("impl="+p.Name, func(b *testing.B) {
+							var p99, extra float64
+							for range b.N {
+								o, err := suites.RunHedgeTrial(b.Context(), p.Wrap, x)
+								if err != nil {
+									b.Fatal(err)
+								}
+								p99 += o.P99Ms
+								extra += o.ExtraPct
+							}
+							b.ReportMetric(p99/float64(b.N), s.Metric)
+							b.ReportMetric(extra/float64(b.N), suites.HedgeExtraMetric)
+						})
 					}
-					b.ReportMetric(p99/float64(b.N), "p99-ms")
-					b.ReportMetric(extra/float64(b.N), "extra-%")
 				})
 			}
 		})

@@ -108,6 +108,24 @@ func writeFamily(w io.Writer, s benchutil.Suite, lines []string, benchstat strin
 	if err != nil {
 		return err
 	}
+	// Further units the family reports beside its metric (Hedge's extra
+	// attempts) get columns of their own in the same table, from the same
+	// trials.
+	var extras []extraUnit
+	for _, u := range reportedUnits(lines) {
+		if u == unit || u == "ns/op" || u == "sec/op" || u == "B/op" || u == "allocs/op" {
+			continue
+		}
+		out, err := runBenchstat(benchstat, input, "-format", "csv", "-col", "/impl", "-filter", ".unit:"+u)
+		if err != nil {
+			return err
+		}
+		et, err := parseCSV(out)
+		if err != nil {
+			return err
+		}
+		extras = append(extras, extraUnit{u, et})
+	}
 	var peers []string
 	for _, im := range t.impls {
 		if im != s.Impl && im != s.Baseline {
@@ -133,8 +151,18 @@ func writeFamily(w io.Writer, s benchutil.Suite, lines []string, benchstat strin
 	for _, p := range peers {
 		fmt.Fprintf(w, " %s / %s |", s.Impl, p)
 	}
+	columns := len(t.impls) + 1 + len(peers)
+	for _, e := range extras {
+		for _, im := range e.t.impls {
+			fmt.Fprintf(w, " %s %s |", im, e.unit)
+		}
+		for _, p := range peers {
+			fmt.Fprintf(w, " %s / %s %s |", s.Impl, p, e.unit)
+		}
+		columns += len(e.t.impls) + len(peers)
+	}
 	fmt.Fprint(w, "\n|---|")
-	for range len(t.impls) + 1 + len(peers) {
+	for range columns {
 		fmt.Fprint(w, "---:|")
 	}
 	fmt.Fprintln(w)
@@ -148,10 +176,43 @@ func writeFamily(w io.Writer, s benchutil.Suite, lines []string, benchstat strin
 		for _, p := range peers {
 			fmt.Fprintf(w, " %s |", ratio(prim, r.center[p]))
 		}
+		for _, e := range extras {
+			er := e.t.row(r.name)
+			for _, im := range e.t.impls {
+				fmt.Fprintf(w, " %s |", formatValue(er.center[im], e.unit))
+			}
+			for _, p := range peers {
+				fmt.Fprintf(w, " %s |", ratio(er.center[s.Impl], er.center[p]))
+			}
+		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\n<details><summary>benchstat output</summary>\n\n```\n%s```\n\n</details>\n\n", text)
 	return nil
+}
+
+// extraUnit is a further unit of a family and benchstat's table for it.
+type extraUnit struct {
+	unit string
+	t    table
+}
+
+// reportedUnits returns the units of the benchmark lines, in order of
+// first appearance: each line is a name, an iteration count, then value
+// and unit pairs.
+func reportedUnits(lines []string) []string {
+	var units []string
+	seen := map[string]bool{}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		for i := 3; i < len(f); i += 2 {
+			if !seen[f[i]] {
+				seen[f[i]] = true
+				units = append(units, f[i])
+			}
+		}
+	}
+	return units
 }
 
 func runBenchstat(bin, input string, args ...string) (string, error) {
@@ -180,6 +241,16 @@ func runBenchstat(bin, input string, args ...string) (string, error) {
 type table struct {
 	impls []string
 	rows  []row
+}
+
+// row returns the row named name, or an empty one.
+func (t table) row(name string) row {
+	for _, r := range t.rows {
+		if r.name == name {
+			return r
+		}
+	}
+	return row{}
 }
 
 type row struct {

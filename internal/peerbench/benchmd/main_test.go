@@ -41,3 +41,16 @@ func TestParseCSV(t *testing.T) {
 		t.Fatalf("formatValue = %s", got)
 	}
 }
+
+// TestReportedUnits finds the units a family reports beside its metric, so
+// Hedge's extra attempts get their own columns.
+func TestReportedUnits(t *testing.T) {
+	lines := []string{
+		"BenchmarkHedge/bimodal/slow%=1/impl=plain-2 \t 1\t 286000000 ns/op\t 60.2 p99-ms\t 0 extra-%",
+		"BenchmarkHedge/bimodal/slow%=1/impl=adaptive-2 \t 1\t 174000000 ns/op\t 5.2 p99-ms\t 4.1 extra-%",
+	}
+	got := reportedUnits(lines)
+	if len(got) != 3 || got[0] != "ns/op" || got[1] != "p99-ms" || got[2] != "extra-%" {
+		t.Fatalf("reportedUnits = %q", got)
+	}
+}
