@@ -160,6 +160,12 @@ func Shed() benchutil.Suite {
 	})
 }
 
+// ShedImpls are the Shed suite's shedders, failsafe-go's included, in the
+// suite's order.
+func ShedImpls() []suites.ShedImpl {
+	return append(suites.ShedImpls(), suites.ShedImpl{Name: "failsafe", Wrap: failsafeShed})
+}
+
 // failsafeShed puts a fresh failsafe-go adaptive limiter, with its
 // defaults, in front of h.
 func failsafeShed(h http.Handler) http.Handler {

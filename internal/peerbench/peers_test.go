@@ -30,7 +30,6 @@ func BenchmarkCowMap(b *testing.B)    { benchutil.Bench(b, CowMap()) }
 func BenchmarkFanout(b *testing.B)    { benchutil.Bench(b, Fanout()) }
 func BenchmarkStream(b *testing.B)    { benchutil.Bench(b, Stream()) }
 func BenchmarkHedge(b *testing.B)     { benchutil.Bench(b, Hedge()) }
-func BenchmarkShed(b *testing.B)      { benchutil.Bench(b, Shed()) }
 func BenchmarkBytes(b *testing.B)     { benchutil.Bench(b, suite("Bytes")) }
 func BenchmarkPool(b *testing.B)      { benchutil.Bench(b, suite("Pool")) }
 func BenchmarkRateLimit(b *testing.B) { benchutil.Bench(b, suite("RateLimit")) }
@@ -57,6 +56,42 @@ func BenchmarkHedgeExtra(b *testing.B) {
 					}
 					b.ReportMetric(p99/float64(b.N), "p99-ms")
 					b.ReportMetric(extra/float64(b.N), "extra-%")
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkShed runs the Shed suite, failsafe included, as
+// benchutil.Bench would (same names, goodput per trial), and reports the
+// p99 latency of the admitted answers beside the goodput: a shedder that
+// keeps goodput by letting a long queue form shows it there.
+//
+//	go test -run '^$' -bench '^BenchmarkShed$' -cpu 2 -count 6 -benchtime 1x | benchstat -col /impl -
+func BenchmarkShed(b *testing.B) {
+	s := Shed()
+	if err := s.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range suites.ShedWorkloads {
+		b.Run(w, func(b *testing.B) {
+			for _, x := range s.Xs {
+				b.Run(fmt.Sprintf("%s=%d", benchutil.XKey(s.XName), x), func(b *testing.B) {
+					for _, im := range ShedImpls() {
+						b.Run("impl="+im.Name, func(b *testing.B) {
+							var goodput, p99 float64
+							for range b.N {
+								o, err := suites.RunShedTrial(b.Context(), w, im.Wrap, x)
+								if err != nil {
+									b.Fatal(err)
+								}
+								goodput += o.Goodput
+								p99 += o.P99Ms
+							}
+							b.ReportMetric(goodput/float64(b.N), s.Metric)
+							b.ReportMetric(p99/float64(b.N), "p99-ms")
+						})
+					}
 				})
 			}
 		})
