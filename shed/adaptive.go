@@ -19,8 +19,9 @@ import (
 //     the service without a queue and learn its no-load latency, and
 //     doubles the limit about once per round trip (slow start) while at
 //     least half of it is in use, judging each step only on requests
-//     admitted under the current limit, until a queue starts to form
-//     (latency halfway to the tolerance). A limiter that started high on an
+//     admitted under the current limit once it has held for a no-load
+//     latency (earlier ones met the queue of the previous limit), until a
+//     queue starts to form (latency halfway to the tolerance). A limiter that started high on an
 //     overloaded service would take queueing for the service time.
 //   - It keeps a no-load latency: the lowest window mean seen. The estimate
 //     follows the mean up (a tenth of the difference per window) in windows
@@ -178,9 +179,14 @@ func (a *Adaptive) release(start time.Time, o Outcome) {
 	a.peak = max(a.peak, inFlight)
 	switch o {
 	case Success:
-		if a.slowStart && start.Before(a.limitSince) {
-			// Admitted under the previous limit: in slow start, where the
-			// limit changes every round trip, that news is stale.
+		if a.slowStart && start.Before(a.limitSince.Add(a.noLoad)) {
+			// In slow start, where the limit changes every round trip, a
+			// request admitted under the previous limit brings stale news,
+			// and one admitted within a no-load latency of the change met
+			// the queue the new limit allows before it had time to form:
+			// judged on those, a doubling that already makes a queue looks
+			// free, and slow start doubles once more, overshooting by a
+			// whole limit's worth of queue.
 			break
 		}
 		a.sum += now.Sub(start)
