@@ -152,8 +152,13 @@ func failsafeHedge(call suites.Call) suites.Call {
 }
 
 // Shed is the Shed suite plus impl=failsafe: failsafe-go's adaptive limiter
-// with its defaults, through its own HTTP handler (which answers 429 when
-// the limit is reached; the suite counts it as shed).
+// with its defaults (NewWithDefaults: no queueing, so it refuses at once
+// at its limit), through its own HTTP handler (which answers 429 when the
+// limit is reached; the suite counts it as shed). Its defaults update the
+// limit at most once per second and after 50 samples, so within a
+// one-second trial it keeps about its initial limit of 20: a fixed limit
+// well above the backend's 4 slots, whose deeper queue shows as more
+// goodput and a higher p99 (BenchmarkShedFrontier).
 func Shed() benchutil.Suite {
 	return withPeers(suites.Shed(), func(workload string) []benchutil.Impl {
 		return []benchutil.Impl{{Name: "failsafe", Trial: suites.ShedTrialFor(workload, failsafeShed)}}
