@@ -75,7 +75,10 @@ import (
 // any learning limiter loses: at exactly capacity it sheds a little that an
 // unprotected backend would have served, and in its first round trips, and
 // after a proven-stale estimate, it runs below the best fixed limit. At
-// half load it changes nothing.
+// half load it changes nothing. Beside failsafe-go's adaptive limiter with
+// its defaults, it keeps a shorter queue at the backend: a much lower p99,
+// for a little less goodput in a short trial (the deeper queue is still
+// being served when the load stops).
 type Adaptive struct {
 	cfg    adaptiveConfig
 	gate                // in flight and counters
