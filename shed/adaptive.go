@@ -17,12 +17,13 @@ import (
 //
 //   - It starts low (initial limit 4, see Limits), so the first windows see
 //     the service without a queue and learn its no-load latency, and
-//     doubles the limit about once per round trip (slow start) while at
+//     doubles the limit every round trip or two (slow start) while at
 //     least half of it is in use, judging each step only on requests
 //     admitted under the current limit once it has held for a no-load
 //     latency (earlier ones met the queue of the previous limit), until a
-//     queue starts to form (latency halfway to the tolerance). A limiter that started high on an
-//     overloaded service would take queueing for the service time.
+//     queue starts to form (latency halfway to the tolerance). A limiter
+//     that started high on an overloaded service would take queueing for
+//     the service time.
 //   - It keeps a no-load latency: the lowest window mean seen. The estimate
 //     follows the mean up (a tenth of the difference per window) in windows
 //     where fewer than half the slots were used, when no queue of ours can
@@ -128,7 +129,7 @@ func Limits(initial, min, max int) Option {
 }
 
 // Window sets how often the limit is updated (default 100 ms; in slow
-// start, about once per round trip, at most every Window/8); d must be
+// start, every round trip or two, at most every Window/8); d must be
 // positive.
 func Window(d time.Duration) Option {
 	if d <= 0 {
@@ -205,7 +206,7 @@ func (a *Adaptive) release(start time.Time, o Outcome) {
 
 // windowLength is how long the current window lasts (a.mu held): Window,
 // except in slow start and while a stale estimate is suspected or probed,
-// where the limit doubles about once per round trip
+// where the limit doubles every round trip or two
 // (twice the window's mean latency, at least an eighth of Window), so a
 // limiter that starts low reaches a busy service's limit in a few round
 // trips instead of a few Windows, shedding little on the way.
