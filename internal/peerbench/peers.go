@@ -157,12 +157,23 @@ func failsafeHedge(call suites.Call) suites.Call {
 }
 
 // Shed is the Shed suite plus impl=failsafe: failsafe-go's adaptive limiter
-// with its defaults, through its own HTTP handler (which answers 429 when
-// the limit is reached; the suite counts it as shed).
+// with its defaults (NewWithDefaults: no queueing, so it refuses at once
+// at its limit), through its own HTTP handler (which answers 429 when the
+// limit is reached; the suite counts it as shed). Its defaults update the
+// limit at most once per second and after 50 samples, so within a
+// one-second trial it keeps about its initial limit of 20: a fixed limit
+// well above the backend's 4 slots, whose deeper queue shows as more
+// goodput and a higher p99 (BenchmarkShedFrontier).
 func Shed() benchutil.Suite {
 	return withPeers(suites.Shed(), func(workload string) []benchutil.Impl {
 		return []benchutil.Impl{{Name: "failsafe", Trial: suites.ShedTrialFor(workload, failsafeShed)}}
 	})
+}
+
+// ShedImpls are the Shed suite's shedders, failsafe-go's included, in the
+// suite's order.
+func ShedImpls() []suites.ShedImpl {
+	return append(suites.ShedImpls(), suites.ShedImpl{Name: "failsafe", Wrap: failsafeShed})
 }
 
 // failsafeShed puts a fresh failsafe-go adaptive limiter, with its

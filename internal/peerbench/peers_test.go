@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failsafe-go/failsafe-go/adaptivelimiter"
+	"github.com/failsafe-go/failsafe-go/failsafehttp"
 	"github.com/puzpuzpuz/xsync/v4"
 	"go.uber.org/goleak"
 
 	"github.com/breakeven-go/breakeven/internal/benchutil"
 	"github.com/breakeven-go/breakeven/internal/suites"
+	"github.com/breakeven-go/breakeven/shed"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -29,7 +32,6 @@ func BenchmarkCowValue(b *testing.B)  { benchutil.Bench(b, suite("CowValue")) }
 func BenchmarkCowMap(b *testing.B)    { benchutil.Bench(b, CowMap()) }
 func BenchmarkFanout(b *testing.B)    { benchutil.Bench(b, Fanout()) }
 func BenchmarkStream(b *testing.B)    { benchutil.Bench(b, Stream()) }
-func BenchmarkShed(b *testing.B)      { benchutil.Bench(b, Shed()) }
 func BenchmarkBytes(b *testing.B)     { benchutil.Bench(b, suite("Bytes")) }
 func BenchmarkPool(b *testing.B)      { benchutil.Bench(b, suite("Pool")) }
 func BenchmarkRateLimit(b *testing.B) { benchutil.Bench(b, suite("RateLimit")) }
@@ -62,6 +64,102 @@ func BenchmarkHedge(b *testing.B) {
 							b.ReportMetric(extra/float64(b.N), suites.HedgeExtraMetric)
 						})
 					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkShed runs the Shed suite, failsafe included, as
+// benchutil.Bench would (same names, goodput per trial), and reports the
+// p99 latency of the admitted answers beside the goodput: a shedder that
+// keeps goodput by letting a long queue form shows it there.
+//
+//	go test -run '^$' -bench '^BenchmarkShed$' -cpu 2 -count 6 -benchtime 1x | benchstat -col /impl -
+func BenchmarkShed(b *testing.B) {
+	s := Shed()
+	if err := s.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range suites.ShedWorkloads {
+		b.Run(w, func(b *testing.B) {
+			for _, x := range s.Xs {
+				b.Run(fmt.Sprintf("%s=%d", benchutil.XKey(s.XName), x), func(b *testing.B) {
+					for _, im := range ShedImpls() {
+						b.Run("impl="+im.Name, func(b *testing.B) {
+							var goodput, p99 float64
+							for range b.N {
+								o, err := suites.RunShedTrial(b.Context(), w, im.Wrap, x)
+								if err != nil {
+									b.Fatal(err)
+								}
+								goodput += o.Goodput
+								p99 += o.P99Ms
+							}
+							b.ReportMetric(goodput/float64(b.N), s.Metric)
+							b.ReportMetric(p99/float64(b.N), "p99-ms")
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkShedFrontier shows the trade the Shed suite's goodput makes
+// with its p99, at 2x and 4x capacity: fixed limits (NewInFlight(n), which
+// admits 90% of n for the suite's Sheddable requests) from below the
+// backend's 4 slots to deep queues, beside failsafe-go's defaults and an
+// untuned NewAdaptive(). In a one-second trial, the queue a shedder keeps
+// in front of the backend is served after the load stops and counts as
+// goodput, so goodput and p99 rise together with the depth of that queue;
+// the curve of fixed limits says how much goodput a given p99 can buy, and
+// where each adaptive limiter landed on it. Each trial also reports the
+// limit the shedder ended with: failsafe-go's recent window (at least 1 s
+// and 50 samples, by default) leaves its initial limit of 20 about where
+// it started for the whole trial.
+//
+//	go test -run '^$' -bench '^BenchmarkShedFrontier$' -cpu 2 -count 6 -benchtime 1x | benchstat -col /impl -
+func BenchmarkShedFrontier(b *testing.B) {
+	type shedder struct {
+		name  string
+		wrap  func(http.Handler) http.Handler
+		limit func() int // after a trial
+	}
+	var shedders []shedder
+	for _, n := range []int{4, 6, 8, 12, 16, 24} {
+		shedders = append(shedders, shedder{fmt.Sprintf("inflight-%d", n),
+			func(h http.Handler) http.Handler { return shed.Middleware(shed.NewInFlight(n), h) },
+			func() int { return n }})
+	}
+	var a *shed.Adaptive
+	shedders = append(shedders, shedder{"adaptive",
+		func(h http.Handler) http.Handler { a = shed.NewAdaptive(); return shed.Middleware(a, h) },
+		func() int { return a.Stats().Limit }})
+	var f adaptivelimiter.AdaptiveLimiter[*http.Response]
+	shedders = append(shedders, shedder{"failsafe",
+		func(h http.Handler) http.Handler {
+			f = adaptivelimiter.NewWithDefaults[*http.Response]()
+			return failsafehttp.NewHandler(h, f)
+		},
+		func() int { return f.Limit() }})
+	for _, x := range []int{200, 400} {
+		b.Run(fmt.Sprintf("load%%=%d", x), func(b *testing.B) {
+			for _, sh := range shedders {
+				b.Run("impl="+sh.name, func(b *testing.B) {
+					var goodput, p99, limit float64
+					for range b.N {
+						o, err := suites.RunShedTrial(b.Context(), suites.ShedOverload, sh.wrap, x)
+						if err != nil {
+							b.Fatal(err)
+						}
+						goodput += o.Goodput
+						p99 += o.P99Ms
+						limit += float64(sh.limit())
+					}
+					b.ReportMetric(goodput/float64(b.N), "goodput")
+					b.ReportMetric(p99/float64(b.N), "p99-ms")
+					b.ReportMetric(limit/float64(b.N), "limit")
 				})
 			}
 		})
