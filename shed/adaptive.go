@@ -78,8 +78,8 @@ import (
 // after a proven-stale estimate, it runs below the best fixed limit. At
 // half load it changes nothing. Beside failsafe-go's adaptive limiter with
 // its defaults, it keeps a shorter queue at the backend: a much lower p99,
-// for a little less goodput in a short trial (the deeper queue is still
-// being served when the load stops).
+// for a little less goodput on a busy machine (a deeper queue keeps the
+// backend busy through gaps in arrivals).
 type Adaptive struct {
 	cfg    adaptiveConfig
 	gate                // in flight and counters
