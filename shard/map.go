@@ -48,11 +48,11 @@ import (
 // first use.
 type Map[K comparable, V any] struct {
 	_ noCopy
-	// tables points at the first of len(shards) table pointers, shard i's
-	// at index i; nil until the first write. Every field below it is
-	// written once, by init, before tables is published, and read only
-	// after a load of tables returned non-nil.
-	tables  atomic.Pointer[atomic.Pointer[table[K, V]]]
+	// tables points at the first of len(shards) table references (see
+	// tableRef), shard i's at index i; nil until the first write. Every
+	// field below it is written once, by init, before tables is published,
+	// and read only after a load of tables returned non-nil.
+	tables  atomic.Pointer[tableRef[K, V]]
 	seed    maphash.Seed
 	shift   uint     // 64 - log2(len(shards)): the hash's high bits pick the shard
 	words   wordKind // how values are read and overwritten (see valueCell)
@@ -112,27 +112,60 @@ func hasEmpty(meta uint64) bool { return (meta-lsb)&^meta&msb != 0 }
 // table is one shard's open-addressing table: buckets probed linearly from
 // the hash's low bits. Writers change slots and meta under the shard lock;
 // readers load them without it. Growing builds a new table and publishes it
-// whole.
+// whole (see tableRef).
 type table[K comparable, V any] struct {
 	buckets []bucket[K, V]
 	mask    uint64
 }
 
+// tableRef is how lock-free readers find a shard's table: its first bucket
+// and its mask side by side, so that a lookup's chain of dependent loads is
+// the map, this reference, the bucket, the entry, with no table header
+// between (which costs every lookup measurably).
+//
+// Two words cannot be stored at once, so a reader may load the mask of one
+// table and the pointer of the next. A shard's mask never shrinks, and a
+// writer stores the pointer before the mask: a reader that loads the mask
+// first and then the pointer has a mask no larger than its table's, so it
+// stays inside the table. A smaller mask may start the probe in the wrong
+// bucket and miss a key that is there, so a miss checks the mask against
+// the table's own (see ownMask) and, if they differ, probes again with the
+// table's. A hit needs no check: the entry found is k's.
+type tableRef[K comparable, V any] struct {
+	mask    atomic.Uint64
+	buckets atomic.Pointer[bucket[K, V]] // nil: the shard has no table
+}
+
+// load returns r's buckets and mask (see tableRef for the order).
+func (r *tableRef[K, V]) load() (*bucket[K, V], uint64) {
+	mask := r.mask.Load()
+	return r.buckets.Load(), mask
+}
+
+// ownMask returns the mask of the table whose first bucket is base: newTable
+// writes its log2 into the byte of the first bucket's meta word that no
+// slot uses, and no write changes it after.
+func ownMask[K comparable, V any](base *bucket[K, V]) uint64 {
+	return 1<<(base.meta.Load()>>56) - 1
+}
+
 // mapShard is one shard's lock and bookkeeping, padded so that neighbouring
-// shards' locks never share a cache line (see cellSize). The shard's table
-// pointer is not here but in the array Map.tables points at, packed with the
-// other shards' in a few lines that only growth writes: readers never touch
-// a line that writers' locking keeps invalidating. The counters are written
-// under mu but read with atomic loads, so Len and Stats take no lock.
+// shards' locks never share a cache line (see cellSize). What readers use
+// to find the shard's table is not here but in the array Map.tables points
+// at, packed with the other shards' in a few lines that only growth writes:
+// readers never touch a line that writers' locking keeps invalidating. The
+// counters are written under mu but read with atomic loads, so Len and
+// Stats take no lock.
 type mapShard[K comparable, V any] struct {
 	mu      sync.Mutex
-	used    atomic.Int64                 // live entries
-	writes  atomic.Uint64                // write operations
-	growths atomic.Uint64                // tables rebuilt larger
-	tombs   int                          // deleted slots not yet reclaimed, under mu
-	pending map[K]*computation[V]        // LoadOrCompute calls running fn, under mu
-	table   *atomic.Pointer[table[K, V]] // this shard's entry in Map.tables; nil table: empty
-	_       [cellSize - 56]byte
+	used    atomic.Int64                // live entries
+	writes  atomic.Uint64               // write operations
+	growths atomic.Uint64               // tables rebuilt larger
+	tombs   int                         // deleted slots not yet reclaimed, under mu
+	pending map[K]*computation[V]       // LoadOrCompute calls running fn, under mu
+	table   atomic.Pointer[table[K, V]] // nil: empty; stored only by publish
+	ref     *tableRef[K, V]             // this shard's entry in Map.tables
+	_       [cellSize - 64]byte
 }
 
 // computation is one LoadOrCompute call running fn for an absent key; other
@@ -153,8 +186,25 @@ const minBuckets = 2
 // unchanged. A long fn costs each waiter only these few yields more.
 const waitSpins = 16
 
-func newTable[K comparable, V any](buckets int) *table[K, V] {
-	return &table[K, V]{buckets: make([]bucket[K, V], buckets), mask: uint64(buckets - 1)}
+// newTable returns an empty table of n buckets, a power of two, with its
+// mask's log2 in byte 7 of the first bucket's meta word (see ownMask).
+func newTable[K comparable, V any](n int) *table[K, V] {
+	t := &table[K, V]{buckets: make([]bucket[K, V], n), mask: uint64(n - 1)}
+	t.buckets[0].meta.Store(uint64(bits.TrailingZeros(uint(n))) << 56)
+	return t
+}
+
+// publish makes t (nil: no table) s's table, for writers and readers
+// (locked). t's mask is at least the published one (see tableRef): the
+// pointer first, then the mask.
+func publish[K comparable, V any](s *mapShard[K, V], t *table[K, V]) {
+	s.table.Store(t)
+	if t == nil {
+		s.ref.buckets.Store(nil)
+		return
+	}
+	s.ref.buckets.Store(&t.buckets[0])
+	s.ref.mask.Store(t.mask)
 }
 
 // defaultShardsPerP sets the default shard count: 8 per P. Shards serve
@@ -176,7 +226,7 @@ func NewMap[K comparable, V any](opts ...Option) *Map[K, V] {
 
 // init builds the shards on the first write and returns the published
 // table-pointer array (which another writer may have built first).
-func (m *Map[K, V]) init() *atomic.Pointer[table[K, V]] {
+func (m *Map[K, V]) init() *tableRef[K, V] {
 	m.initMu.Lock()
 	defer m.initMu.Unlock()
 	if p := m.tables.Load(); p != nil {
@@ -193,9 +243,9 @@ func (m *Map[K, V]) init() *atomic.Pointer[table[K, V]] {
 	m.valEq = reflect.TypeFor[V]().Comparable()
 	m.buckets = bucketsFor(m.cfg.capacity, n)
 	m.shards = make([]mapShard[K, V], n)
-	tables := make([]atomic.Pointer[table[K, V]], n)
+	tables := make([]tableRef[K, V], n)
 	for i := range m.shards {
-		m.shards[i].table = &tables[i]
+		m.shards[i].ref = &tables[i]
 	}
 	m.tables.Store(&tables[0])
 	return &tables[0]
@@ -214,12 +264,12 @@ func bucketsFor(capacity, n int) int {
 	return ceilPow2(max(minBuckets, int(keys*8/(bucketSlots*7))+1))
 }
 
-// tableAt returns shard i's table pointer: p points at the first of
+// tableAt returns shard i's table reference: p points at the first of
 // len(m.shards) of them and i < len(m.shards), since i is the hash's top
 // log2(len(m.shards)) bits. Indexing without a slice saves Load a bounds
 // check and the load of a length.
-func tableAt[K comparable, V any](p *atomic.Pointer[table[K, V]], i uint64) *atomic.Pointer[table[K, V]] {
-	return (*atomic.Pointer[table[K, V]])(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(*p)))
+func tableAt[K comparable, V any](p *tableRef[K, V], i uint64) *tableRef[K, V] {
+	return (*tableRef[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(*p)))
 }
 
 // Load returns the value stored for k and whether there was one. It takes
@@ -230,29 +280,33 @@ func (m *Map[K, V]) Load(k K) (v V, ok bool) {
 	if p == nil {
 		return v, false
 	}
-	// lookup, written out: Load is the hot path, and a call to lookup
-	// would not be inlined. Buckets and slots are indexed without bounds
-	// checks: i is masked by len(t.buckets)-1, and a match's byte index is
-	// below bucketSlots (msb has no bit in byte 7).
-	h := m.hash(k)
-	t := tableAt(p, h>>m.shift).Load()
-	if t == nil {
+	// The hash and the first bucket, written out: most lookups end there,
+	// and calls to hash and lookup would not be inlined. Anything else (a
+	// second candidate, a second bucket) goes to lookup, which starts over.
+	h := maphash.Comparable(m.seed, k) // m.hash(k)
+	base, mask := tableAt(p, h>>m.shift).load()
+	if base == nil {
 		return v, false
 	}
-	b := h2(h)
-	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
-		meta := bk.meta.Load()
-		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
-			if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
-				return e.val.load(m.words), true
-			}
+	bk := bucketAt(base, h&mask)
+	meta := bk.meta.Load()
+	if mm := matches(meta, h2(h)); mm != 0 {
+		if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
+			return e.val.load(m.words), true
 		}
-		if hasEmpty(meta) {
-			return v, false
-		}
+	} else if hasEmpty(meta) && ownMask(base) == mask {
+		return v, false // a miss, with the table's own mask (see tableRef)
 	}
+	if e := m.lookup(p, h, k); e != nil {
+		return e.val.load(m.words), true
+	}
+	return v, false
+}
+
+// bucketAt returns bucket i of the buckets that start at base, without a
+// bounds check: the caller's mask keeps i inside the table.
+func bucketAt[K comparable, V any](base *bucket[K, V], i uint64) *bucket[K, V] {
+	return (*bucket[K, V])(unsafe.Add(unsafe.Pointer(base), uintptr(i)*unsafe.Sizeof(*base)))
 }
 
 // slotAt returns the slot of bk whose byte is the lowest marked in mm (a
@@ -263,16 +317,26 @@ func slotAt[K comparable, V any](bk *bucket[K, V], mm uint64) *atomic.Pointer[en
 }
 
 // lookup returns k's entry, or nil, without a lock; p is m.tables, loaded.
-// Load has its own copy of this loop (a call costs it measurably).
-func (m *Map[K, V]) lookup(p *atomic.Pointer[table[K, V]], h uint64, k K) *entry[K, V] {
-	t := tableAt(p, h>>m.shift).Load()
-	if t == nil {
+func (m *Map[K, V]) lookup(p *tableRef[K, V], h uint64, k K) *entry[K, V] {
+	base, mask := tableAt(p, h>>m.shift).load()
+	if base == nil {
 		return nil
 	}
+	e := probe(base, mask, h, k)
+	if own := ownMask(base); e == nil && own != mask {
+		e = probe(base, own, h, k) // mask was the previous table's: see tableRef
+	}
+	return e
+}
+
+// probe looks k up in the buckets at base with mask, a power of two minus
+// one no larger than the table's (see tableRef). It visits each bucket at
+// most once: with a mask smaller than the table's, the buckets it reaches
+// may all be full.
+func probe[K comparable, V any](base *bucket[K, V], mask, h uint64, k K) *entry[K, V] {
 	b := h2(h)
-	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
+	for i, n := h&mask, mask; ; i, n = (i+1)&mask, n-1 {
+		bk := bucketAt(base, i)
 		meta := bk.meta.Load()
 		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
 			// A slot whose byte matched may have been emptied since the
@@ -281,7 +345,7 @@ func (m *Map[K, V]) lookup(p *atomic.Pointer[table[K, V]], h uint64, k K) *entry
 				return e
 			}
 		}
-		if hasEmpty(meta) {
+		if hasEmpty(meta) || n == 0 {
 			return nil
 		}
 	}
@@ -362,8 +426,9 @@ func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
 func (m *Map[K, V]) tableOf(s *mapShard[K, V]) *table[K, V] {
 	t := s.table.Load()
 	if t == nil {
-		t = newTable[K, V](m.buckets)
-		s.table.Store(t)
+		// Not smaller than a table published before Clear: see tableRef.
+		t = newTable[K, V](max(m.buckets, int(s.ref.mask.Load())+1))
+		publish(s, t)
 	}
 	return t
 }
@@ -425,7 +490,7 @@ func (m *Map[K, V]) grow(s *mapShard[K, V], old *table[K, V]) *table[K, V] {
 		}
 	}
 	s.tombs = 0
-	s.table.Store(t)
+	publish(s, t)
 	return t
 }
 
@@ -499,10 +564,11 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 // stores k (with Store, say) while fn runs, that value is kept and returned
 // with loaded true, and fn's result is dropped.
 func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
-	h, e := m.hashAndLookup(k)
-	if e != nil {
-		return e.val.load(m.words), true
+	// A hit (a cache's common case) is a Load: the fastest lookup there is.
+	if v, ok := m.Load(k); ok {
+		return v, true
 	}
+	h := m.writeHash(k)
 	for {
 		s, t := m.lock(h)
 		if at, found := m.find(t, h, k); found {
@@ -680,7 +746,10 @@ func (m *Map[K, V]) Len() int {
 	return int(n)
 }
 
-// Clear deletes every key, one shard at a time.
+// Clear deletes every key, one shard at a time. Each shard drops its table;
+// its next one is as large as the one dropped (as clear on a Go map keeps
+// its room), since lock-free readers rely on a shard's table never
+// shrinking.
 func (m *Map[K, V]) Clear() {
 	if m.tables.Load() == nil {
 		return
@@ -689,7 +758,7 @@ func (m *Map[K, V]) Clear() {
 		s := &m.shards[i]
 		s.mu.Lock()
 		if s.table.Load() != nil {
-			s.table.Store(nil)
+			publish(s, nil)
 			s.used.Store(0)
 			s.tombs = 0
 			bump(&s.writes)
