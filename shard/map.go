@@ -162,17 +162,27 @@ type mapShard[K comparable, V any] struct {
 	writes  atomic.Uint64               // write operations
 	growths atomic.Uint64               // tables rebuilt larger
 	tombs   int                         // deleted slots not yet reclaimed, under mu
-	pending map[K]*computation[V]       // LoadOrCompute calls running fn, under mu
+	pending *computation[K, V]          // LoadOrCompute calls running fn, under mu
+	spare   *computation[K, V]          // a finished one nobody waited on, to reuse; under mu
 	table   atomic.Pointer[table[K, V]] // nil: empty; stored only by publish
 	ref     *tableRef[K, V]             // this shard's entry in Map.tables
-	_       [cellSize - 64]byte
+	_       [cellSize - 72]byte
 }
 
 // computation is one LoadOrCompute call running fn for an absent key; other
-// callers for that key wait on done and take val.
-type computation[V any] struct {
+// callers for that key wait on done and take val. One that nobody waited on
+// is kept for the shard's next computation, so that a miss allocates only
+// its entry. A shard's computations
+// form a list, searched and changed under its lock: it holds one per key
+// being computed in the shard at the moment, which is few, and costs less
+// to add to and remove from than a map.
+type computation[K comparable, V any] struct {
+	next     *computation[K, V] // the shard's next one, under mu
+	h        uint64             // k's hash
+	k        K
 	done     sync.WaitGroup // one count, released when fn has returned or panicked
 	finished atomic.Bool    // set just before done is released
+	waiters  int            // callers that found it in the list, under mu: with none, it is reused
 	val      V
 	ok       bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
 }
@@ -565,9 +575,15 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 // with loaded true, and fn's result is dropped.
 func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 	// A hit (a cache's common case) is a Load: the fastest lookup there is.
+	// The rest is in its own function so that this one inlines.
 	if v, ok := m.Load(k); ok {
 		return v, true
 	}
+	return m.loadOrCompute(k, fn)
+}
+
+// loadOrCompute is LoadOrCompute after a miss.
+func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 	h := m.writeHash(k)
 	for {
 		s, t := m.lock(h)
@@ -576,7 +592,11 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 			s.mu.Unlock()
 			return v, true
 		}
-		if c := s.pending[k]; c != nil {
+		if c := s.computing(h, k); c != nil {
+			if c.waiters == 0 {
+				c.done.Add(1) // released by compute, which sees waiters under mu
+			}
+			c.waiters++
 			s.mu.Unlock()
 			// A short fn finishes before a parked waiter would be woken:
 			// yield a few times before blocking on done.
@@ -589,14 +609,35 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 			}
 			continue // fn panicked: start over
 		}
-		c := new(computation[V])
-		c.done.Add(1)
-		if s.pending == nil {
-			s.pending = make(map[K]*computation[V])
+		c := s.spare
+		if c == nil {
+			c = new(computation[K, V])
 		}
-		s.pending[k] = c
+		s.spare = nil
+		c.next, c.h, c.k = s.pending, h, k
+		s.pending = c
 		s.mu.Unlock()
 		return m.compute(s, h, k, fn, c)
+	}
+}
+
+// computing returns the computation running for k, or nil (locked).
+func (s *mapShard[K, V]) computing(h uint64, k K) *computation[K, V] {
+	for c := s.pending; c != nil; c = c.next {
+		if c.h == h && c.k == k {
+			return c
+		}
+	}
+	return nil
+}
+
+// done takes c off s's list of computations (locked).
+func (s *mapShard[K, V]) done(c *computation[K, V]) {
+	for p := &s.pending; *p != nil; p = &(*p).next {
+		if *p == c {
+			*p = c.next
+			return
+		}
 	}
 }
 
@@ -604,10 +645,10 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 // result (unless another write stored k meanwhile) and releases the
 // waiters; by defer, so that a panic or Goexit in fn stores nothing and
 // still releases them.
-func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *computation[V]) (actual V, loaded bool) {
+func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *computation[K, V]) (actual V, loaded bool) {
 	defer func() {
 		s.mu.Lock()
-		delete(s.pending, k)
+		s.done(c)
 		if c.ok {
 			t := m.tableOf(s)
 			at, found := m.find(t, h, k)
@@ -617,6 +658,14 @@ func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *co
 				m.setAt(s, t, at, false, h, k, c.val)
 			}
 			actual = c.val
+		}
+		if c.waiters == 0 {
+			// Off the list and nobody holds it: the next computation in
+			// this shard reuses it rather than allocating.
+			*c = computation[K, V]{}
+			s.spare = c
+			s.mu.Unlock()
+			return
 		}
 		s.mu.Unlock()
 		c.finished.Store(true)
