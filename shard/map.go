@@ -52,16 +52,16 @@ type Map[K comparable, V any] struct {
 	// tableRef), shard i's at index i; nil until the first write. Every
 	// field below it is written once, by init, before tables is published,
 	// and read only after a load of tables returned non-nil.
-	tables  atomic.Pointer[tableRef[K, V]]
-	seed    maphash.Seed
-	shift   uint     // 64 - log2(len(shards)): the hash's high bits pick the shard
-	words   wordKind // how values are read and overwritten (see valueCell)
-	strKeys bool     // K's underlying type is string: hash with maphash.String
-	valEq   bool     // V is comparable, for CompareAndSwap and CompareAndDelete
-	buckets int      // a shard's first table size, from WithCapacity
-	shards  []mapShard[K, V]
-	initMu  sync.Mutex
-	cfg     mapConfig // set by NewMap, read by init
+	tables    atomic.Pointer[tableRef[K, V]]
+	seed      maphash.Seed
+	shardMask uint64   // len(shards)-1: the hash's top 16 bits, masked, pick the shard (see shardOf)
+	words     wordKind // how values are read and overwritten (see valueCell)
+	strKeys   bool     // K's underlying type is string: hash with maphash.String
+	valEq     bool     // V is comparable, for CompareAndSwap and CompareAndDelete
+	buckets   int      // a shard's first table size, from WithCapacity
+	shards    []mapShard[K, V]
+	initMu    sync.Mutex
+	cfg       mapConfig // set by NewMap, read by init
 }
 
 // entry is one key and its value. The key never changes once the entry is
@@ -247,7 +247,7 @@ func (m *Map[K, V]) init() *tableRef[K, V] {
 		n = min(ceilPow2(defaultShardsPerP*runtime.GOMAXPROCS(0)), maxShards)
 	}
 	m.seed = maphash.MakeSeed()
-	m.shift = uint(64 - bits.TrailingZeros(uint(n)))
+	m.shardMask = uint64(n - 1)
 	m.words = wordKindOf[V]()
 	m.strKeys = reflect.TypeFor[K]().Kind() == reflect.String
 	m.valEq = reflect.TypeFor[V]().Comparable()
@@ -274,6 +274,13 @@ func bucketsFor(capacity, n int) int {
 	return ceilPow2(max(minBuckets, int(keys*8/(bucketSlots*7))+1))
 }
 
+// shardOf returns the index of h's shard: the low log2(len(m.shards)) of
+// the hash's top 16 bits (maxShards is 1<<16). The bucket takes the hash's
+// low bits and h2 bits 32 to 38, so the three are independent in any table
+// of fewer than 2^32 buckets. A mask costs a lookup less than a shift by
+// 64 - log2(len(m.shards)), which Go must guard for a shift by 64.
+func (m *Map[K, V]) shardOf(h uint64) uint64 { return h >> 48 & m.shardMask }
+
 // tableAt returns shard i's table reference: p points at the first of
 // len(m.shards) of them and i < len(m.shards), since i is the hash's top
 // log2(len(m.shards)) bits. Indexing without a slice saves Load a bounds
@@ -294,7 +301,7 @@ func (m *Map[K, V]) Load(k K) (v V, ok bool) {
 	// and calls to hash and lookup would not be inlined. Anything else (a
 	// second candidate, a second bucket) goes to lookup, which starts over.
 	h := maphash.Comparable(m.seed, k) // m.hash(k)
-	base, mask := tableAt(p, h>>m.shift).load()
+	base, mask := tableAt(p, m.shardOf(h)).load()
 	if base == nil {
 		return v, false
 	}
@@ -328,7 +335,7 @@ func slotAt[K comparable, V any](bk *bucket[K, V], mm uint64) *atomic.Pointer[en
 
 // lookup returns k's entry, or nil, without a lock; p is m.tables, loaded.
 func (m *Map[K, V]) lookup(p *tableRef[K, V], h uint64, k K) *entry[K, V] {
-	base, mask := tableAt(p, h>>m.shift).load()
+	base, mask := tableAt(p, m.shardOf(h)).load()
 	if base == nil {
 		return nil
 	}
@@ -427,7 +434,7 @@ func (m *Map[K, V]) hashAndLookup(k K) (uint64, *entry[K, V]) {
 // lock locks h's shard and returns it with its table, built if the shard
 // has none yet. The map is initialized (writeHash ran).
 func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
-	s := &m.shards[h>>m.shift]
+	s := &m.shards[m.shardOf(h)]
 	s.mu.Lock()
 	return s, m.tableOf(s)
 }
