@@ -27,9 +27,11 @@ import (
 // writes it into its entry in place with one atomic store and allocates
 // nothing; a larger value is published as a new entry (one allocation: the
 // price of lock-free reads), as is every new key. Shards' locks are padded
-// apart so two never share a cache line, and the tables' pointers are packed
-// apart from the locks, so writers never invalidate the line a reader needs
-// first.
+// apart so two never share a cache line, and what readers use to find each
+// shard's table is packed apart from the locks, so writers never invalidate
+// the line a reader needs first. A lookup follows as few pointers as a
+// single-table map does: the map, the shard's table reference, the bucket,
+// the entry.
 //
 // Where it wins and where it loses (BenchmarkMap; the figures for your
 // hardware come from cmd/breakeven): with several goroutines on read-mostly
@@ -52,7 +54,7 @@ type Map[K comparable, V any] struct {
 	// tableRef), shard i's at index i; nil until the first write. Every
 	// field below it is written once, by init, before tables is published,
 	// and read only after a load of tables returned non-nil.
-	tables    atomic.Pointer[tableRef[K, V]]
+	tables    atomic.Pointer[tableRef]
 	seed      maphash.Seed
 	shardMask uint64   // len(shards)-1: the hash's top 16 bits, masked, pick the shard (see shardOf)
 	words     wordKind // how values are read and overwritten (see valueCell)
@@ -131,15 +133,18 @@ type table[K comparable, V any] struct {
 // bucket and miss a key that is there, so a miss checks the mask against
 // the table's own (see ownMask) and, if they differ, probes again with the
 // table's. A hit needs no check: the entry found is k's.
-type tableRef[K comparable, V any] struct {
+//
+// It is not generic (the buckets are an unsafe.Pointer to a *bucket[K, V])
+// so that Load reaches it without going through the generic dictionary.
+type tableRef struct {
 	mask    atomic.Uint64
-	buckets atomic.Pointer[bucket[K, V]] // nil: the shard has no table
+	buckets unsafe.Pointer // *bucket[K, V], atomic; nil: the shard has no table
 }
 
 // load returns r's buckets and mask (see tableRef for the order).
-func (r *tableRef[K, V]) load() (*bucket[K, V], uint64) {
+func (r *tableRef) load() (unsafe.Pointer, uint64) {
 	mask := r.mask.Load()
-	return r.buckets.Load(), mask
+	return atomic.LoadPointer(&r.buckets), mask
 }
 
 // ownMask returns the mask of the table whose first bucket is base: newTable
@@ -165,7 +170,7 @@ type mapShard[K comparable, V any] struct {
 	pending *computation[K, V]          // LoadOrCompute calls running fn, under mu
 	spare   *computation[K, V]          // a finished one nobody waited on, to reuse; under mu
 	table   atomic.Pointer[table[K, V]] // nil: empty; stored only by publish
-	ref     *tableRef[K, V]             // this shard's entry in Map.tables
+	ref     *tableRef                   // this shard's entry in Map.tables
 	_       [cellSize - 72]byte
 }
 
@@ -210,10 +215,10 @@ func newTable[K comparable, V any](n int) *table[K, V] {
 func publish[K comparable, V any](s *mapShard[K, V], t *table[K, V]) {
 	s.table.Store(t)
 	if t == nil {
-		s.ref.buckets.Store(nil)
+		atomic.StorePointer(&s.ref.buckets, nil)
 		return
 	}
-	s.ref.buckets.Store(&t.buckets[0])
+	atomic.StorePointer(&s.ref.buckets, unsafe.Pointer(&t.buckets[0]))
 	s.ref.mask.Store(t.mask)
 }
 
@@ -236,7 +241,7 @@ func NewMap[K comparable, V any](opts ...Option) *Map[K, V] {
 
 // init builds the shards on the first write and returns the published
 // table-pointer array (which another writer may have built first).
-func (m *Map[K, V]) init() *tableRef[K, V] {
+func (m *Map[K, V]) init() *tableRef {
 	m.initMu.Lock()
 	defer m.initMu.Unlock()
 	if p := m.tables.Load(); p != nil {
@@ -253,7 +258,7 @@ func (m *Map[K, V]) init() *tableRef[K, V] {
 	m.valEq = reflect.TypeFor[V]().Comparable()
 	m.buckets = bucketsFor(m.cfg.capacity, n)
 	m.shards = make([]mapShard[K, V], n)
-	tables := make([]tableRef[K, V], n)
+	tables := make([]tableRef, n)
 	for i := range m.shards {
 		m.shards[i].ref = &tables[i]
 	}
@@ -285,26 +290,29 @@ func (m *Map[K, V]) shardOf(h uint64) uint64 { return h >> 48 & m.shardMask }
 // len(m.shards) of them and i < len(m.shards), since i is the hash's top
 // log2(len(m.shards)) bits. Indexing without a slice saves Load a bounds
 // check and the load of a length.
-func tableAt[K comparable, V any](p *tableRef[K, V], i uint64) *tableRef[K, V] {
-	return (*tableRef[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(*p)))
+func tableAt(p *tableRef, i uint64) *tableRef {
+	return (*tableRef)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(*p)))
 }
 
 // Load returns the value stored for k and whether there was one. It takes
 // no lock and writes nothing: it follows the probe sequence with atomic
 // loads.
 func (m *Map[K, V]) Load(k K) (v V, ok bool) {
+	// The hash and the first bucket, written out: most lookups end there,
+	// and calls to hash and lookup would not be inlined. Anything else (a
+	// second candidate, a second bucket) goes to lookup, which starts over.
+	// m.seed is read only after a load of m.tables returned non-nil (see
+	// Map.tables).
 	p := m.tables.Load()
 	if p == nil {
 		return v, false
 	}
-	// The hash and the first bucket, written out: most lookups end there,
-	// and calls to hash and lookup would not be inlined. Anything else (a
-	// second candidate, a second bucket) goes to lookup, which starts over.
 	h := maphash.Comparable(m.seed, k) // m.hash(k)
-	base, mask := tableAt(p, m.shardOf(h)).load()
-	if base == nil {
+	ptr, mask := tableAt(p, m.shardOf(h)).load()
+	if ptr == nil {
 		return v, false
 	}
+	base := (*bucket[K, V])(ptr)
 	bk := bucketAt(base, h&mask)
 	meta := bk.meta.Load()
 	if mm := matches(meta, h2(h)); mm != 0 {
@@ -334,11 +342,12 @@ func slotAt[K comparable, V any](bk *bucket[K, V], mm uint64) *atomic.Pointer[en
 }
 
 // lookup returns k's entry, or nil, without a lock; p is m.tables, loaded.
-func (m *Map[K, V]) lookup(p *tableRef[K, V], h uint64, k K) *entry[K, V] {
-	base, mask := tableAt(p, m.shardOf(h)).load()
-	if base == nil {
+func (m *Map[K, V]) lookup(p *tableRef, h uint64, k K) *entry[K, V] {
+	ptr, mask := tableAt(p, m.shardOf(h)).load()
+	if ptr == nil {
 		return nil
 	}
+	base := (*bucket[K, V])(ptr)
 	e := probe(base, mask, h, k)
 	if own := ownMask(base); e == nil && own != mask {
 		e = probe(base, own, h, k) // mask was the previous table's: see tableRef
