@@ -27,9 +27,11 @@ import (
 // writes it into its entry in place with one atomic store and allocates
 // nothing; a larger value is published as a new entry (one allocation: the
 // price of lock-free reads), as is every new key. Shards' locks are padded
-// apart so two never share a cache line, and the tables' pointers are packed
-// apart from the locks, so writers never invalidate the line a reader needs
-// first.
+// apart so two never share a cache line, and what readers use to find each
+// shard's table is packed apart from the locks, so writers never invalidate
+// the line a reader needs first. A lookup follows as few pointers as a
+// single-table map does: the map, the shard's table reference, the bucket,
+// the entry.
 //
 // Where it wins and where it loses (BenchmarkMap; the figures for your
 // hardware come from cmd/breakeven): with several goroutines on read-mostly
@@ -48,20 +50,20 @@ import (
 // first use.
 type Map[K comparable, V any] struct {
 	_ noCopy
-	// tables points at the first of len(shards) table pointers, shard i's
-	// at index i; nil until the first write. Every field below it is
-	// written once, by init, before tables is published, and read only
-	// after a load of tables returned non-nil.
-	tables  atomic.Pointer[atomic.Pointer[table[K, V]]]
-	seed    maphash.Seed
-	shift   uint     // 64 - log2(len(shards)): the hash's high bits pick the shard
-	words   wordKind // how values are read and overwritten (see valueCell)
-	strKeys bool     // K's underlying type is string: hash with maphash.String
-	valEq   bool     // V is comparable, for CompareAndSwap and CompareAndDelete
-	buckets int      // a shard's first table size, from WithCapacity
-	shards  []mapShard[K, V]
-	initMu  sync.Mutex
-	cfg     mapConfig // set by NewMap, read by init
+	// tables points at the first of len(shards) table references (see
+	// tableRef), shard i's at index i; nil until the first write. Every
+	// field below it is written once, by init, before tables is published,
+	// and read only after a load of tables returned non-nil.
+	tables    atomic.Pointer[tableRef]
+	seed      maphash.Seed
+	shardMask uint64   // len(shards)-1: the hash's top 16 bits, masked, pick the shard (see shardOf)
+	words     wordKind // how values are read and overwritten (see valueCell)
+	strKeys   bool     // K's underlying type is string: hash with maphash.String
+	valEq     bool     // V is comparable, for CompareAndSwap and CompareAndDelete
+	buckets   int      // a shard's first table size, from WithCapacity
+	shards    []mapShard[K, V]
+	initMu    sync.Mutex
+	cfg       mapConfig // set by NewMap, read by init
 }
 
 // entry is one key and its value. The key never changes once the entry is
@@ -112,34 +114,80 @@ func hasEmpty(meta uint64) bool { return (meta-lsb)&^meta&msb != 0 }
 // table is one shard's open-addressing table: buckets probed linearly from
 // the hash's low bits. Writers change slots and meta under the shard lock;
 // readers load them without it. Growing builds a new table and publishes it
-// whole.
+// whole (see tableRef).
 type table[K comparable, V any] struct {
 	buckets []bucket[K, V]
 	mask    uint64
 }
 
+// tableRef is how lock-free readers find a shard's table: its first bucket
+// and its mask side by side, so that a lookup's chain of dependent loads is
+// the map, this reference, the bucket, the entry, with no table header
+// between (which costs every lookup measurably).
+//
+// Two words cannot be stored at once, so a reader may load the mask of one
+// table and the pointer of the next. A shard's mask never shrinks, and a
+// writer stores the pointer before the mask: a reader that loads the mask
+// first and then the pointer has a mask no larger than its table's, so it
+// stays inside the table. A smaller mask may start the probe in the wrong
+// bucket and miss a key that is there, so a miss checks the mask against
+// the table's own (see ownMask) and, if they differ, probes again with the
+// table's. A hit needs no check: the entry found is k's.
+//
+// It is not generic (the buckets are an unsafe.Pointer to a *bucket[K, V])
+// so that Load reaches it without going through the generic dictionary.
+type tableRef struct {
+	mask    atomic.Uint64
+	buckets unsafe.Pointer // *bucket[K, V], atomic; nil: the shard has no table
+}
+
+// load returns r's buckets and mask (see tableRef for the order).
+func (r *tableRef) load() (unsafe.Pointer, uint64) {
+	mask := r.mask.Load()
+	return atomic.LoadPointer(&r.buckets), mask
+}
+
+// ownMask returns the mask of the table whose first bucket is base: newTable
+// writes its log2 into the byte of the first bucket's meta word that no
+// slot uses, and no write changes it after.
+func ownMask[K comparable, V any](base *bucket[K, V]) uint64 {
+	return 1<<(base.meta.Load()>>56) - 1
+}
+
 // mapShard is one shard's lock and bookkeeping, padded so that neighbouring
-// shards' locks never share a cache line (see cellSize). The shard's table
-// pointer is not here but in the array Map.tables points at, packed with the
-// other shards' in a few lines that only growth writes: readers never touch
-// a line that writers' locking keeps invalidating. The counters are written
-// under mu but read with atomic loads, so Len and Stats take no lock.
+// shards' locks never share a cache line (see cellSize). What readers use
+// to find the shard's table is not here but in the array Map.tables points
+// at, packed with the other shards' in a few lines that only growth writes:
+// readers never touch a line that writers' locking keeps invalidating. The
+// counters are written under mu but read with atomic loads, so Len and
+// Stats take no lock.
 type mapShard[K comparable, V any] struct {
 	mu      sync.Mutex
-	used    atomic.Int64                 // live entries
-	writes  atomic.Uint64                // write operations
-	growths atomic.Uint64                // tables rebuilt larger
-	tombs   int                          // deleted slots not yet reclaimed, under mu
-	pending map[K]*computation[V]        // LoadOrCompute calls running fn, under mu
-	table   *atomic.Pointer[table[K, V]] // this shard's entry in Map.tables; nil table: empty
-	_       [cellSize - 56]byte
+	used    atomic.Int64                // live entries
+	writes  atomic.Uint64               // write operations
+	growths atomic.Uint64               // tables rebuilt larger
+	tombs   int                         // deleted slots not yet reclaimed, under mu
+	pending *computation[K, V]          // LoadOrCompute calls running fn, under mu
+	spare   *computation[K, V]          // a finished one nobody waited on, to reuse; under mu
+	table   atomic.Pointer[table[K, V]] // nil: empty; stored only by publish
+	ref     *tableRef                   // this shard's entry in Map.tables
+	_       [cellSize - 72]byte
 }
 
 // computation is one LoadOrCompute call running fn for an absent key; other
-// callers for that key wait on done and take val.
-type computation[V any] struct {
+// callers for that key wait on done and take val. One that nobody waited on
+// is kept for the shard's next computation, so that a miss allocates only
+// its entry. A shard's computations
+// form a list, searched and changed under its lock: it holds one per key
+// being computed in the shard at the moment, which is few, and costs less
+// to add to and remove from than a map.
+type computation[K comparable, V any] struct {
+	next     *computation[K, V] // the shard's next one, under mu
+	h        uint64             // k's hash
+	k        K
 	done     sync.WaitGroup // one count, released when fn has returned or panicked
 	finished atomic.Bool    // set just before done is released
+	waiters  int            // callers that found it in the list, under mu: with none, it is reused
 	val      V
 	ok       bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
 }
@@ -153,8 +201,25 @@ const minBuckets = 2
 // unchanged. A long fn costs each waiter only these few yields more.
 const waitSpins = 16
 
-func newTable[K comparable, V any](buckets int) *table[K, V] {
-	return &table[K, V]{buckets: make([]bucket[K, V], buckets), mask: uint64(buckets - 1)}
+// newTable returns an empty table of n buckets, a power of two, with its
+// mask's log2 in byte 7 of the first bucket's meta word (see ownMask).
+func newTable[K comparable, V any](n int) *table[K, V] {
+	t := &table[K, V]{buckets: make([]bucket[K, V], n), mask: uint64(n - 1)}
+	t.buckets[0].meta.Store(uint64(bits.TrailingZeros(uint(n))) << 56)
+	return t
+}
+
+// publish makes t (nil: no table) s's table, for writers and readers
+// (locked). t's mask is at least the published one (see tableRef): the
+// pointer first, then the mask.
+func publish[K comparable, V any](s *mapShard[K, V], t *table[K, V]) {
+	s.table.Store(t)
+	if t == nil {
+		atomic.StorePointer(&s.ref.buckets, nil)
+		return
+	}
+	atomic.StorePointer(&s.ref.buckets, unsafe.Pointer(&t.buckets[0]))
+	s.ref.mask.Store(t.mask)
 }
 
 // defaultShardsPerP sets the default shard count: 8 per P. Shards serve
@@ -176,7 +241,7 @@ func NewMap[K comparable, V any](opts ...Option) *Map[K, V] {
 
 // init builds the shards on the first write and returns the published
 // table-pointer array (which another writer may have built first).
-func (m *Map[K, V]) init() *atomic.Pointer[table[K, V]] {
+func (m *Map[K, V]) init() *tableRef {
 	m.initMu.Lock()
 	defer m.initMu.Unlock()
 	if p := m.tables.Load(); p != nil {
@@ -187,15 +252,15 @@ func (m *Map[K, V]) init() *atomic.Pointer[table[K, V]] {
 		n = min(ceilPow2(defaultShardsPerP*runtime.GOMAXPROCS(0)), maxShards)
 	}
 	m.seed = maphash.MakeSeed()
-	m.shift = uint(64 - bits.TrailingZeros(uint(n)))
+	m.shardMask = uint64(n - 1)
 	m.words = wordKindOf[V]()
 	m.strKeys = reflect.TypeFor[K]().Kind() == reflect.String
 	m.valEq = reflect.TypeFor[V]().Comparable()
 	m.buckets = bucketsFor(m.cfg.capacity, n)
 	m.shards = make([]mapShard[K, V], n)
-	tables := make([]atomic.Pointer[table[K, V]], n)
+	tables := make([]tableRef, n)
 	for i := range m.shards {
-		m.shards[i].table = &tables[i]
+		m.shards[i].ref = &tables[i]
 	}
 	m.tables.Store(&tables[0])
 	return &tables[0]
@@ -214,45 +279,59 @@ func bucketsFor(capacity, n int) int {
 	return ceilPow2(max(minBuckets, int(keys*8/(bucketSlots*7))+1))
 }
 
-// tableAt returns shard i's table pointer: p points at the first of
+// shardOf returns the index of h's shard: the low log2(len(m.shards)) of
+// the hash's top 16 bits (maxShards is 1<<16). The bucket takes the hash's
+// low bits and h2 bits 32 to 38, so the three are independent in any table
+// of fewer than 2^32 buckets. A mask costs a lookup less than a shift by
+// 64 - log2(len(m.shards)), which Go must guard for a shift by 64.
+func (m *Map[K, V]) shardOf(h uint64) uint64 { return h >> 48 & m.shardMask }
+
+// tableAt returns shard i's table reference: p points at the first of
 // len(m.shards) of them and i < len(m.shards), since i is the hash's top
 // log2(len(m.shards)) bits. Indexing without a slice saves Load a bounds
 // check and the load of a length.
-func tableAt[K comparable, V any](p *atomic.Pointer[table[K, V]], i uint64) *atomic.Pointer[table[K, V]] {
-	return (*atomic.Pointer[table[K, V]])(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(*p)))
+func tableAt(p *tableRef, i uint64) *tableRef {
+	return (*tableRef)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(*p)))
 }
 
 // Load returns the value stored for k and whether there was one. It takes
 // no lock and writes nothing: it follows the probe sequence with atomic
 // loads.
 func (m *Map[K, V]) Load(k K) (v V, ok bool) {
+	// The hash and the first bucket, written out: most lookups end there,
+	// and calls to hash and lookup would not be inlined. Anything else (a
+	// second candidate, a second bucket) goes to lookup, which starts over.
+	// m.seed is read only after a load of m.tables returned non-nil (see
+	// Map.tables).
 	p := m.tables.Load()
 	if p == nil {
 		return v, false
 	}
-	// lookup, written out: Load is the hot path, and a call to lookup
-	// would not be inlined. Buckets and slots are indexed without bounds
-	// checks: i is masked by len(t.buckets)-1, and a match's byte index is
-	// below bucketSlots (msb has no bit in byte 7).
-	h := m.hash(k)
-	t := tableAt(p, h>>m.shift).Load()
-	if t == nil {
+	h := maphash.Comparable(m.seed, k) // m.hash(k)
+	ptr, mask := tableAt(p, m.shardOf(h)).load()
+	if ptr == nil {
 		return v, false
 	}
-	b := h2(h)
-	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
-		meta := bk.meta.Load()
-		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
-			if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
-				return e.val.load(m.words), true
-			}
+	base := (*bucket[K, V])(ptr)
+	bk := bucketAt(base, h&mask)
+	meta := bk.meta.Load()
+	if mm := matches(meta, h2(h)); mm != 0 {
+		if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
+			return e.val.load(m.words), true
 		}
-		if hasEmpty(meta) {
-			return v, false
-		}
+	} else if hasEmpty(meta) && ownMask(base) == mask {
+		return v, false // a miss, with the table's own mask (see tableRef)
 	}
+	if e := m.lookup(p, h, k); e != nil {
+		return e.val.load(m.words), true
+	}
+	return v, false
+}
+
+// bucketAt returns bucket i of the buckets that start at base, without a
+// bounds check: the caller's mask keeps i inside the table.
+func bucketAt[K comparable, V any](base *bucket[K, V], i uint64) *bucket[K, V] {
+	return (*bucket[K, V])(unsafe.Add(unsafe.Pointer(base), uintptr(i)*unsafe.Sizeof(*base)))
 }
 
 // slotAt returns the slot of bk whose byte is the lowest marked in mm (a
@@ -263,16 +342,27 @@ func slotAt[K comparable, V any](bk *bucket[K, V], mm uint64) *atomic.Pointer[en
 }
 
 // lookup returns k's entry, or nil, without a lock; p is m.tables, loaded.
-// Load has its own copy of this loop (a call costs it measurably).
-func (m *Map[K, V]) lookup(p *atomic.Pointer[table[K, V]], h uint64, k K) *entry[K, V] {
-	t := tableAt(p, h>>m.shift).Load()
-	if t == nil {
+func (m *Map[K, V]) lookup(p *tableRef, h uint64, k K) *entry[K, V] {
+	ptr, mask := tableAt(p, m.shardOf(h)).load()
+	if ptr == nil {
 		return nil
 	}
+	base := (*bucket[K, V])(ptr)
+	e := probe(base, mask, h, k)
+	if own := ownMask(base); e == nil && own != mask {
+		e = probe(base, own, h, k) // mask was the previous table's: see tableRef
+	}
+	return e
+}
+
+// probe looks k up in the buckets at base with mask, a power of two minus
+// one no larger than the table's (see tableRef). It visits each bucket at
+// most once: with a mask smaller than the table's, the buckets it reaches
+// may all be full.
+func probe[K comparable, V any](base *bucket[K, V], mask, h uint64, k K) *entry[K, V] {
 	b := h2(h)
-	base := unsafe.Pointer(unsafe.SliceData(t.buckets))
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := (*bucket[K, V])(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(bucket[K, V]{})))
+	for i, n := h&mask, mask; ; i, n = (i+1)&mask, n-1 {
+		bk := bucketAt(base, i)
 		meta := bk.meta.Load()
 		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
 			// A slot whose byte matched may have been emptied since the
@@ -281,7 +371,7 @@ func (m *Map[K, V]) lookup(p *atomic.Pointer[table[K, V]], h uint64, k K) *entry
 				return e
 			}
 		}
-		if hasEmpty(meta) {
+		if hasEmpty(meta) || n == 0 {
 			return nil
 		}
 	}
@@ -353,7 +443,7 @@ func (m *Map[K, V]) hashAndLookup(k K) (uint64, *entry[K, V]) {
 // lock locks h's shard and returns it with its table, built if the shard
 // has none yet. The map is initialized (writeHash ran).
 func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
-	s := &m.shards[h>>m.shift]
+	s := &m.shards[m.shardOf(h)]
 	s.mu.Lock()
 	return s, m.tableOf(s)
 }
@@ -362,8 +452,9 @@ func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
 func (m *Map[K, V]) tableOf(s *mapShard[K, V]) *table[K, V] {
 	t := s.table.Load()
 	if t == nil {
-		t = newTable[K, V](m.buckets)
-		s.table.Store(t)
+		// Not smaller than a table published before Clear: see tableRef.
+		t = newTable[K, V](max(m.buckets, int(s.ref.mask.Load())+1))
+		publish(s, t)
 	}
 	return t
 }
@@ -425,7 +516,7 @@ func (m *Map[K, V]) grow(s *mapShard[K, V], old *table[K, V]) *table[K, V] {
 		}
 	}
 	s.tombs = 0
-	s.table.Store(t)
+	publish(s, t)
 	return t
 }
 
@@ -499,10 +590,29 @@ func (m *Map[K, V]) LoadOrStore(k K, v V) (actual V, loaded bool) {
 // stores k (with Store, say) while fn runs, that value is kept and returned
 // with loaded true, and fn's result is dropped.
 func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
-	h, e := m.hashAndLookup(k)
-	if e != nil {
-		return e.val.load(m.words), true
+	// A hit is a cache's common case: Load's first-bucket hit, written out
+	// again here (a call to Load costs every hit measurably), then the
+	// lock-free lookup; only a miss goes on to loadOrCompute.
+	if p := m.tables.Load(); p != nil {
+		h := maphash.Comparable(m.seed, k) // m.hash(k)
+		if ptr, mask := tableAt(p, m.shardOf(h)).load(); ptr != nil {
+			bk := bucketAt((*bucket[K, V])(ptr), h&mask)
+			if mm := matches(bk.meta.Load(), h2(h)); mm != 0 {
+				if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
+					return e.val.load(m.words), true
+				}
+			}
+		}
+		if e := m.lookup(p, h, k); e != nil {
+			return e.val.load(m.words), true
+		}
 	}
+	return m.loadOrCompute(k, fn)
+}
+
+// loadOrCompute is LoadOrCompute after a miss.
+func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
+	h := m.writeHash(k)
 	for {
 		s, t := m.lock(h)
 		if at, found := m.find(t, h, k); found {
@@ -510,7 +620,11 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 			s.mu.Unlock()
 			return v, true
 		}
-		if c := s.pending[k]; c != nil {
+		if c := s.computing(h, k); c != nil {
+			if c.waiters == 0 {
+				c.done.Add(1) // released by compute, which sees waiters under mu
+			}
+			c.waiters++
 			s.mu.Unlock()
 			// A short fn finishes before a parked waiter would be woken:
 			// yield a few times before blocking on done.
@@ -523,14 +637,35 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 			}
 			continue // fn panicked: start over
 		}
-		c := new(computation[V])
-		c.done.Add(1)
-		if s.pending == nil {
-			s.pending = make(map[K]*computation[V])
+		c := s.spare
+		if c == nil {
+			c = new(computation[K, V])
 		}
-		s.pending[k] = c
+		s.spare = nil
+		c.next, c.h, c.k = s.pending, h, k
+		s.pending = c
 		s.mu.Unlock()
 		return m.compute(s, h, k, fn, c)
+	}
+}
+
+// computing returns the computation running for k, or nil (locked).
+func (s *mapShard[K, V]) computing(h uint64, k K) *computation[K, V] {
+	for c := s.pending; c != nil; c = c.next {
+		if c.h == h && c.k == k {
+			return c
+		}
+	}
+	return nil
+}
+
+// done takes c off s's list of computations (locked).
+func (s *mapShard[K, V]) done(c *computation[K, V]) {
+	for p := &s.pending; *p != nil; p = &(*p).next {
+		if *p == c {
+			*p = c.next
+			return
+		}
 	}
 }
 
@@ -538,10 +673,10 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 // result (unless another write stored k meanwhile) and releases the
 // waiters; by defer, so that a panic or Goexit in fn stores nothing and
 // still releases them.
-func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *computation[V]) (actual V, loaded bool) {
+func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *computation[K, V]) (actual V, loaded bool) {
 	defer func() {
 		s.mu.Lock()
-		delete(s.pending, k)
+		s.done(c)
 		if c.ok {
 			t := m.tableOf(s)
 			at, found := m.find(t, h, k)
@@ -551,6 +686,14 @@ func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *co
 				m.setAt(s, t, at, false, h, k, c.val)
 			}
 			actual = c.val
+		}
+		if c.waiters == 0 {
+			// Off the list and nobody holds it: the next computation in
+			// this shard reuses it rather than allocating.
+			*c = computation[K, V]{}
+			s.spare = c
+			s.mu.Unlock()
+			return
 		}
 		s.mu.Unlock()
 		c.finished.Store(true)
@@ -680,7 +823,10 @@ func (m *Map[K, V]) Len() int {
 	return int(n)
 }
 
-// Clear deletes every key, one shard at a time.
+// Clear deletes every key, one shard at a time. Each shard drops its table;
+// its next one is as large as the one dropped (as clear on a Go map keeps
+// its room), since lock-free readers rely on a shard's table never
+// shrinking.
 func (m *Map[K, V]) Clear() {
 	if m.tables.Load() == nil {
 		return
@@ -689,7 +835,7 @@ func (m *Map[K, V]) Clear() {
 		s := &m.shards[i]
 		s.mu.Lock()
 		if s.table.Load() != nil {
-			s.table.Store(nil)
+			publish(s, nil)
 			s.used.Store(0)
 			s.tombs = 0
 			bump(&s.writes)

@@ -28,7 +28,7 @@ func collidingKeys(n int) []string {
 // probes returns how many buckets a lookup of k visits.
 func (m *Map[K, V]) probes(k K) int {
 	h := m.hash(k)
-	t := tableAt(m.tables.Load(), h>>m.shift).Load()
+	t := m.shards[m.shardOf(h)].table.Load()
 	n := 0
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		n++

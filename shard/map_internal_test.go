@@ -33,8 +33,8 @@ func TestDefaultShardCountIsPowerOfTwo(t *testing.T) {
 	if n < defaultShardsPerP || n&(n-1) != 0 {
 		t.Fatalf("default shard count %d: want a power of two >= %d", n, defaultShardsPerP)
 	}
-	if got := 64 - m.shift; 1<<got != uint(n) {
-		t.Fatalf("shift %d does not match %d shards", m.shift, n)
+	if m.shardMask != uint64(n-1) {
+		t.Fatalf("shard mask %#x does not match %d shards", m.shardMask, n)
 	}
 }
 
