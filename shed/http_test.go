@@ -15,49 +15,59 @@ import (
 
 // TestOverloadOverHTTP puts a 4-slot x 10 ms backend (400 req/s) behind the
 // middleware on loopback, offers half its capacity for 1 s and then twice
-// its capacity for 2 s, and checks the overload phase: goodput (answers
-// within 200 ms) at least 0.85 of capacity, accepted p99 at most 60 ms, and
-// a Retry-After on every shed response. A hand-tuned InFlight(8) and an
-// untuned NewAdaptive() must pass; InFlight(8) behind a queue is measured.
+// its capacity for 2 s, and checks the overload phase against the
+// unprotected backend's in the same test, whose queue grows without bound:
+// goodput (answers within 200 ms) at least twice its goodput and at least
+// 0.7 of capacity, an accepted p99 at most a quarter of its p99 (seconds),
+// and a Retry-After on every shed response. The bounds are relative so that
+// a busy machine, which slows every run alike, does not fail them; a
+// limiter that stops shedding, or collapses to a slot or two, does. A hand-tuned
+// InFlight(8) and an untuned NewAdaptive() must pass; InFlight(8) behind a
+// queue is checked for goodput only.
 func TestOverloadOverHTTP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3 s of load per limiter")
 	}
 	if raceEnabled {
-		// Latency bounds on a 2-core machine shared with the race
-		// detector and other packages' tests would measure the machine;
-		// .ci/run runs this test alone, without -race.
-		t.Skip("latency-bound load test: run without -race (see .ci/run)")
+		// Goodput on a 2-core machine shared with the race detector and
+		// other packages' tests would measure the machine; .ci/run runs
+		// this test alone, without -race.
+		t.Skip("load test: run without -race (see .ci/run)")
 	}
+	run := func(h http.Handler) *suites.LoadResult {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		tr := &http.Transport{MaxIdleConnsPerHost: 1000}
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		suites.OpenLoop(context.Background(), client, srv.URL, 200, time.Second, 200*time.Millisecond)
+		return suites.OpenLoop(context.Background(), client, srv.URL, 800, 2*time.Second, 200*time.Millisecond)
+	}
+	base := run(suites.SlotBackend(4, 10*time.Millisecond))
+	unprotected, baseGoodput := base.Accepted.Percentile(0.99), float64(base.Good)/(400*2)
+	t.Logf("no shedding at 2x: goodput %.2f of capacity, accepted p99 %v", baseGoodput, unprotected)
 	for _, tc := range []struct {
-		name   string
-		l      shed.Limiter
-		maxP99 time.Duration // 0: only logged
+		name     string
+		l        shed.Limiter
+		checkP99 bool
 	}{
-		{"inflight-8", shed.NewInFlight(8), 60 * time.Millisecond},
-		{"adaptive-defaults", shed.NewAdaptive(), 60 * time.Millisecond},
+		{"inflight-8", shed.NewInFlight(8), true},
+		{"adaptive-defaults", shed.NewAdaptive(), true},
 		// A queue is for bursts; under sustained overload it adds waiting
 		// (a higher p99), so only its goodput is checked.
-		{"inflight-8-queued", shed.NewQueued(shed.NewInFlight(8), 16), 0},
+		{"inflight-8-queued", shed.NewQueued(shed.NewInFlight(8), 16), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(shed.Middleware(tc.l, suites.SlotBackend(4, 10*time.Millisecond)))
-			defer srv.Close()
-			tr := &http.Transport{MaxIdleConnsPerHost: 1000}
-			defer tr.CloseIdleConnections()
-			client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-			suites.OpenLoop(context.Background(), client, srv.URL, 200, time.Second, 200*time.Millisecond)
-			const overload = 2 * time.Second
-			res := suites.OpenLoop(context.Background(), client, srv.URL, 800, overload, 200*time.Millisecond)
-			goodput := float64(res.Good) / (400 * overload.Seconds())
+			res := run(shed.Middleware(tc.l, suites.SlotBackend(4, 10*time.Millisecond)))
+			goodput := float64(res.Good) / (400 * 2)
 			p99 := res.Accepted.Percentile(0.99)
 			t.Logf("%s at 2x: goodput %.2f of capacity, accepted p99 %v, shed %d, other %d, limit %d",
 				tc.name, goodput, p99, res.Shed, res.Other, tc.l.Stats().Limit)
-			if goodput < 0.85 {
-				t.Errorf("goodput %.2f of capacity, want at least 0.85", goodput)
+			if goodput < 0.7 || goodput < 2*baseGoodput {
+				t.Errorf("goodput %.2f of capacity, want at least 0.7 and twice the unprotected backend's %.2f", goodput, baseGoodput)
 			}
-			if tc.maxP99 > 0 && p99 > tc.maxP99 {
-				t.Errorf("accepted p99 %v, want at most %v", p99, tc.maxP99)
+			if tc.checkP99 && p99 > unprotected/4 {
+				t.Errorf("accepted p99 %v, want at most a quarter of the unprotected backend's %v", p99, unprotected)
 			}
 			if res.Shed == 0 || res.MissingRetryAfter != 0 {
 				t.Errorf("%d shed responses, %d without Retry-After", res.Shed, res.MissingRetryAfter)
