@@ -80,8 +80,8 @@ func TestKeyedDropsIdleKeys(t *testing.T) {
 			k.Allow(1000 + i)
 		}
 		s := k.Stats()
-		if s.Keys > 1000 || s.EvictedActive != 0 || s.Evicted < 1000 {
-			t.Fatalf("Stats = %+v, want idle keys dropped, none active", s)
+		if s.Keys != 1000 || s.EvictedActive != 0 || s.Evicted != 1000 {
+			t.Fatalf("Stats = %+v, want the 1000 idle keys dropped (Evicted 1000, none active) and the 1000 new ones tracked", s)
 		}
 	})
 }
