@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -161,5 +162,36 @@ func TestAdaptiveTinyItemsGoOutInChunks(t *testing.T) {
 			t.Fatalf("item %d ran alone on %s, between items other goroutines ran: tiny items were not handed out in chunks", i, runs[i].goroutine)
 		}
 		i = j
+	}
+}
+
+// A chunk is at most a quarter of a worker's share of the fanned-out
+// items, so that every worker gets at least four chunks and uneven items
+// even out. The chunk's size shows when its first item is slow: the items
+// of the same chunk wait behind it, every other item runs on the other
+// worker meanwhile.
+func TestAdaptiveEveryWorkerGetsFourChunks(t *testing.T) {
+	const n, limit = 62, 2
+	var sampled atomic.Int64 // items run on the caller's goroutine
+	runs := runTimed(t, n, limit, func(i int) time.Duration {
+		if !onWorker() {
+			sampled.Add(1)
+		} else if i == int(sampled.Load()) { // the first item of the first chunk
+			return time.Millisecond
+		}
+		return time.Microsecond
+	})
+	first := int(sampled.Load())
+	if first == 0 || first == n {
+		t.Fatalf("%d of %d items ran on the caller's goroutine; want a fan-out after a short sample", first, n)
+	}
+	chunk := 1
+	for i, r := range runs {
+		if i != first && r.start >= runs[first].end {
+			chunk++ // waited behind the slow item: in its chunk
+		}
+	}
+	if share := (n - first) / limit; chunk > share/4 {
+		t.Fatalf("the first chunk held %d items of a worker's share of %d: fewer than 4 chunks per worker", chunk, share)
 	}
 }
