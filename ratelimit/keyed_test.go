@@ -259,7 +259,12 @@ func TestKeyedKeepsRecentlyFullKeys(t *testing.T) {
 			t.Fatalf("Stats = %+v, want the 100 recently full keys still tracked", s)
 		}
 		time.Sleep(2 * time.Second)
-		k.Allow(-1)
+		// An insert drops the idle keys of its own shard only, and one
+		// shard in 64 holds none of the 200 keys in some runs: new keys
+		// in many shards make the drop certain.
+		for i := range 100 {
+			k.Allow(-1 - i)
+		}
 		if s := k.Stats(); s.Evicted == 0 {
 			t.Fatalf("Stats = %+v, want keys idle past the grace dropped", s)
 		}
