@@ -1,0 +1,43 @@
+package shed_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/breakeven-go/breakeven/shed"
+)
+
+// TestAdaptiveOptionBoundsAreInclusive: Limits takes 1 <= min <= initial
+// <= max and Tolerance at least 1, equal values included.
+func TestAdaptiveOptionBoundsAreInclusive(t *testing.T) {
+	for _, tc := range []struct{ initial, min, max int }{{2, 2, 10}, {10, 2, 10}, {1, 1, 1}} {
+		if got := shed.NewAdaptive(shed.Limits(tc.initial, tc.min, tc.max)).Stats().Limit; got != tc.initial {
+			t.Errorf("Limits(%d, %d, %d): limit %d, want %d", tc.initial, tc.min, tc.max, got, tc.initial)
+		}
+	}
+	shed.NewAdaptive(shed.Tolerance(1)) // no queue tolerated at all: allowed
+}
+
+// TestAdaptiveDroppedWindowShrinks: a window whose outcomes are all
+// Dropped (our own timeouts) multiplies the limit by 0.9.
+func TestAdaptiveDroppedWindowShrinks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := shed.NewAdaptive(shed.Limits(10, 2, 100), shed.Window(100*time.Millisecond))
+		var held []shed.Permit
+		for range 10 {
+			p, err := a.Acquire(shed.WithPriority(t.Context(), shed.Critical))
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, p)
+		}
+		time.Sleep(100 * time.Millisecond)
+		for _, p := range held {
+			p.Release(shed.Dropped)
+		}
+		if got := a.Stats().Limit; got != 9 {
+			t.Fatalf("after a window of 10 Dropped outcomes the limit is %d, want 9 (10 x 0.9)", got)
+		}
+	})
+}
