@@ -19,11 +19,12 @@ func TestAdaptiveOptionBoundsAreInclusive(t *testing.T) {
 	shed.NewAdaptive(shed.Tolerance(1)) // no queue tolerated at all: allowed
 }
 
-// TestAdaptiveDroppedWindowShrinks: a window whose outcomes are all
-// Dropped (our own timeouts) multiplies the limit by 0.9.
+// TestAdaptiveDroppedWindowShrinks: a window (100ms by default) whose
+// outcomes are all Dropped (our own timeouts) multiplies the limit by 0.9,
+// once the window is over and not before.
 func TestAdaptiveDroppedWindowShrinks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := shed.NewAdaptive(shed.Limits(10, 2, 100), shed.Window(100*time.Millisecond))
+		a := shed.NewAdaptive(shed.Limits(10, 2, 100))
 		var held []shed.Permit
 		for range 10 {
 			p, err := a.Acquire(shed.WithPriority(t.Context(), shed.Critical))
@@ -32,8 +33,13 @@ func TestAdaptiveDroppedWindowShrinks(t *testing.T) {
 			}
 			held = append(held, p)
 		}
-		time.Sleep(100 * time.Millisecond)
-		for _, p := range held {
+		time.Sleep(99 * time.Millisecond)
+		held[0].Release(shed.Dropped)
+		if got := a.Stats().Limit; got != 10 {
+			t.Fatalf("a Dropped outcome 99ms into the first window moved the limit to %d, want 10 until the window ends", got)
+		}
+		time.Sleep(time.Millisecond)
+		for _, p := range held[1:] {
 			p.Release(shed.Dropped)
 		}
 		if got := a.Stats().Limit; got != 9 {
