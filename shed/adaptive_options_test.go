@@ -47,3 +47,38 @@ func TestAdaptiveDroppedWindowShrinks(t *testing.T) {
 		}
 	})
 }
+
+// TestAdaptiveDropShareIsMoreThanOneInTwenty: the limit shrinks on drops
+// alone when more than one outcome in twenty of a window was Dropped;
+// exactly one in twenty is noise.
+func TestAdaptiveDropShareIsMoreThanOneInTwenty(t *testing.T) {
+	for _, tc := range []struct {
+		drops  int
+		shrink bool
+	}{{1, false}, {2, true}} {
+		synctest.Test(t, func(t *testing.T) {
+			a := shed.NewAdaptive(shed.Limits(21, 2, 100))
+			var held []shed.Permit
+			for range 21 {
+				p, err := a.Acquire(shed.WithPriority(t.Context(), shed.Critical))
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, p)
+			}
+			time.Sleep(99 * time.Millisecond)
+			for i, p := range held[:20] {
+				if i < tc.drops {
+					p.Release(shed.Dropped)
+				} else {
+					p.Release(shed.Success)
+				}
+			}
+			time.Sleep(time.Millisecond)
+			held[20].Release(shed.Cancelled) // ends the window, adds no outcome
+			if got := a.Stats().Limit; (got < 21) != tc.shrink {
+				t.Fatalf("%d of 20 outcomes Dropped: limit 21 -> %d; want shrink %v", tc.drops, got, tc.shrink)
+			}
+		})
+	}
+}
