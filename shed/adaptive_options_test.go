@@ -82,3 +82,29 @@ func TestAdaptiveDropShareIsMoreThanOneInTwenty(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptiveGrowsWhenHalfInUse: the limit grows in a window where at
+// least half of it was in use (slow start: it doubles), and not in one
+// where less was.
+func TestAdaptiveGrowsWhenHalfInUse(t *testing.T) {
+	for _, tc := range []struct{ inUse, want int }{{5, 20}, {4, 10}} {
+		synctest.Test(t, func(t *testing.T) {
+			a := shed.NewAdaptive(shed.Limits(10, 2, 100))
+			var held []shed.Permit
+			for range tc.inUse {
+				p, err := a.Acquire(shed.WithPriority(t.Context(), shed.Critical))
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, p)
+			}
+			time.Sleep(100 * time.Millisecond)
+			for _, p := range held {
+				p.Release(shed.Success)
+			}
+			if got := a.Stats().Limit; got != tc.want {
+				t.Fatalf("a first window with %d of 10 in use: limit %d, want %d", tc.inUse, got, tc.want)
+			}
+		})
+	}
+}
