@@ -108,3 +108,29 @@ func TestAdaptiveGrowsWhenHalfInUse(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptiveWindowNeedsACompletedRequest: a window ends only with at
+// least one completed request; a Cancelled outcome (the client went away)
+// neither ends it nor starts a new one.
+func TestAdaptiveWindowNeedsACompletedRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := shed.NewAdaptive(shed.Limits(10, 2, 100))
+		var held []shed.Permit
+		for range 5 {
+			p, err := a.Acquire(shed.WithPriority(t.Context(), shed.Critical))
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, p)
+		}
+		time.Sleep(100 * time.Millisecond)
+		held[0].Release(shed.Cancelled) // the window is over, but nothing completed
+		time.Sleep(50 * time.Millisecond)
+		for _, p := range held[1:] {
+			p.Release(shed.Success) // 150ms into the first window: it ends here
+		}
+		if s := a.Stats(); s.MinLatency != 150*time.Millisecond {
+			t.Fatalf("Stats = %+v, want the first window ended by the requests that completed at 150ms (MinLatency 150ms)", s)
+		}
+	})
+}
