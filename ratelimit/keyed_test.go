@@ -80,8 +80,8 @@ func TestKeyedDropsIdleKeys(t *testing.T) {
 			k.Allow(1000 + i)
 		}
 		s := k.Stats()
-		if s.Keys > 1000 || s.EvictedActive != 0 || s.Evicted < 1000 {
-			t.Fatalf("Stats = %+v, want idle keys dropped, none active", s)
+		if s.Keys != 1000 || s.EvictedActive != 0 || s.Evicted != 1000 {
+			t.Fatalf("Stats = %+v, want the 1000 idle keys dropped (Evicted 1000, none active) and the 1000 new ones tracked", s)
 		}
 	})
 }
@@ -259,7 +259,12 @@ func TestKeyedKeepsRecentlyFullKeys(t *testing.T) {
 			t.Fatalf("Stats = %+v, want the 100 recently full keys still tracked", s)
 		}
 		time.Sleep(2 * time.Second)
-		k.Allow(-1)
+		// An insert drops the idle keys of its own shard only, and one
+		// shard in 64 holds none of the 200 keys in some runs: new keys
+		// in many shards make the drop certain.
+		for i := range 100 {
+			k.Allow(-1 - i)
+		}
 		if s := k.Stats(); s.Evicted == 0 {
 			t.Fatalf("Stats = %+v, want keys idle past the grace dropped", s)
 		}

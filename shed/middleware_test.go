@@ -177,7 +177,14 @@ func TestMiddlewareKeepsFlusherAndHijacker(t *testing.T) {
 		}
 		w.(http.Flusher).Flush()
 	})
-	srv := httptest.NewServer(shed.Middleware(l, h))
+	// served says the middleware has returned, its permit released: the
+	// server's Close does not wait for a handler whose connection was
+	// hijacked.
+	mw, served := shed.Middleware(l, h), make(chan struct{}, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mw.ServeHTTP(w, r)
+		served <- struct{}{}
+	}))
 	defer srv.Close()
 	for _, path := range []string{"/", "/hijack"} {
 		c, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
@@ -193,7 +200,13 @@ func TestMiddlewareKeepsFlusherAndHijacker(t *testing.T) {
 		resp.Body.Close()
 		c.Close()
 	}
-	srv.Close() // waits for the handlers
+	for range 2 {
+		select {
+		case <-served:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the middleware did not return within 10s")
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if !flusher || !hijacker {
