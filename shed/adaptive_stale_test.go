@@ -103,3 +103,54 @@ func TestAdaptiveOverloadOfOneSlotDoesNotRatchetTheEstimate(t *testing.T) {
 		}
 	})
 }
+
+// window runs one window of an Adaptive with a 100 ms Window by hand: k
+// requests held for d from now; the first to complete ends the window
+// (Success), the others are Cancelled, which the limiter ignores.
+func window(t *testing.T, a *shed.Adaptive, k int, d time.Duration) {
+	t.Helper()
+	held := holdAll(t, a, k)
+	time.Sleep(d)
+	held[0].Release(shed.Success)
+	for _, p := range held[1:] {
+		p.Release(shed.Cancelled)
+	}
+}
+
+// TestAdaptiveQueueThatShrinksWithTheLimitIsNotStale: latency over the
+// tolerance shrinks the limit; once it has halved, the latency is judged
+// on the lowest window since. A queue of ours shrinks with the limit, a
+// round trip late (the first halved window still slow); a stall adds a
+// spike to one window. Neither is a stale estimate: no re-measuring, the
+// limit stays where the gradient put it.
+func TestAdaptiveQueueThatShrinksWithTheLimitIsNotStale(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		halved [2]time.Duration // the two windows once the limit has halved
+	}{
+		{"our queue, a round trip late", [2]time.Duration{200 * time.Millisecond, 160 * time.Millisecond}},
+		{"a stall", [2]time.Duration{160 * time.Millisecond, 200 * time.Millisecond}},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			a := shed.NewAdaptive(shed.Limits(16, 2, 100))
+			window(t, a, 8, 100*time.Millisecond) // no-load latency 100ms; slow start 16 -> 32
+			held := holdAll(t, a, 2)
+			time.Sleep(100 * time.Millisecond)
+			held[0].Release(shed.Dropped) // a window of drops ends slow start: 32 -> 29
+			held[1].Release(shed.Cancelled)
+			for i := 0; a.Stats().Limit > 14; i++ { // twice the no-load latency: over the tolerance
+				if i == 20 {
+					t.Fatalf("the limit did not halve in 20 windows over the tolerance: Stats %+v", a.Stats())
+				}
+				window(t, a, a.Stats().Limit, 200*time.Millisecond)
+			}
+			for _, d := range tc.halved {
+				window(t, a, a.Stats().Limit, d)
+			}
+			if s := a.Stats(); s.Limit <= 4 || s.MinLatency != 100*time.Millisecond {
+				t.Fatalf("%s: Stats %+v, want no re-measuring (limit above a probe's 4, estimate still 100ms)", tc.name, s)
+			}
+		})
+	}
+}
+
