@@ -153,4 +153,3 @@ func TestAdaptiveQueueThatShrinksWithTheLimitIsNotStale(t *testing.T) {
 		})
 	}
 }
-
