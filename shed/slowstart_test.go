@@ -47,3 +47,30 @@ func TestAdaptiveSlowStartStopsAtTheQueue(t *testing.T) {
 		}
 	})
 }
+
+// TestAdaptiveSlowStartEndsWhenAQueueStartsToForm: slow start stops
+// doubling once latency is halfway to the tolerance (a queue starts to
+// form), before it is over the tolerance: 140 ms against a no-load latency
+// of 100 ms, Tolerance 1.5.
+func TestAdaptiveSlowStartEndsWhenAQueueStartsToForm(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := shed.NewAdaptive(shed.Limits(10, 2, 100))
+		held := holdAll(t, a, 5)
+		time.Sleep(100 * time.Millisecond)
+		for _, p := range held {
+			p.Release(shed.Success) // the first window: no-load 100ms, 10 -> 20
+		}
+		if got := a.Stats().Limit; got != 20 {
+			t.Fatalf("after the first window: limit %d, want 20", got)
+		}
+		time.Sleep(100 * time.Millisecond) // past a no-load latency since the doubling
+		held = holdAll(t, a, 10)
+		time.Sleep(140 * time.Millisecond)
+		for _, p := range held {
+			p.Release(shed.Success)
+		}
+		if got := a.Stats().Limit; got >= 40 || got < 20 {
+			t.Fatalf("a window at 1.4x the no-load latency with half the limit of 20 in use: limit %d, want slow start over (below 40) and no shrink", got)
+		}
+	})
+}
