@@ -314,7 +314,13 @@ func (a *Adaptive) update() {
 // while the limit halves is not our queue: the estimate came from a faster
 // phase (health checks, cached answers, 429s) or the service itself got
 // slower. A long overload does not look stale: under it the latency
-// follows the limit down.
+// follows the limit down. Known false positive, left for a follow-up: when
+// the service loses capacity in the middle of an overload, the run of slow
+// windows starts from the overload's steady mean (at the tolerance), our
+// own queue drains back to it just as the limit halves, and the check
+// fires once: the limit drops to the minimum and slow start brings it back
+// within a few round trips, with the estimate unchanged. Taking the
+// comparison from the run's highest mean, not its first, would avoid it.
 func (a *Adaptive) stale(over bool) bool {
 	if !over || a.slowStart {
 		a.overStreak, a.lowWindows = 0, 0
