@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/breakeven-go/breakeven/internal/lockstep"
 	"github.com/breakeven-go/breakeven/ratelimit"
 )
 
@@ -303,44 +303,20 @@ func TestKeyedMaxKeysExactUnderContention(t *testing.T) {
 // both new keys in when they fall on different shards, which is most
 // rounds. Bounded rounds; nothing depends on the machine's speed.
 func TestKeyedLastSlotGoesToOneOfTwo(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))) // the two callers on two Ps
 	const maxKeys, rounds = 4, 4000
 	var k *ratelimit.Keyed[int]
-	var started, finished, sink atomic.Int64 // rounds the helper was told to start, and has finished
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer close(stop)
-	wg.Go(func() {
-		for r := int64(1); r <= rounds; r++ {
-			for started.Load() < r { // spin: a wake-up would stagger the two callers
-				select {
-				case <-stop:
-					return
-				default:
-				}
+	lockstep.Rounds(t, rounds,
+		func(int) {
+			k = ratelimit.NewKeyed[int](rate.Every(time.Hour), 1, ratelimit.MaxKeys(maxKeys)) // every key stays active
+			for i := range maxKeys - 1 {
+				k.Allow(i)
 			}
-			k.Allow(-1)
-			finished.Store(r)
-		}
-	})
-	for r := int64(1); r <= rounds; r++ {
-		k = ratelimit.NewKeyed[int](rate.Every(time.Hour), 1, ratelimit.MaxKeys(maxKeys)) // every key stays active
-		for i := range maxKeys - 1 {
-			k.Allow(i)
-		}
-		started.Store(r)   // publishes k to the helper
-		for range r % 16 { // a delay that sweeps across the helper's lag in seeing the round
-			sink.Add(1)
-		}
-		k.Allow(-2)
-		for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // the helper's Allow never blocks
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+		},
+		func(int) { k.Allow(-1) },
+		func(r int) { lockstep.Sweep(r, 16); k.Allow(-2) }, // sweeps across the helper's lag in seeing the round
+		func(r int) {
+			if s := k.Stats(); s.Keys != maxKeys {
+				t.Fatalf("round %d: %d keys tracked after two new keys at once, MaxKeys %d", r, s.Keys, maxKeys)
 			}
-		}
-		if s := k.Stats(); s.Keys != maxKeys {
-			t.Fatalf("round %d: %d keys tracked after two new keys at once, MaxKeys %d", r, s.Keys, maxKeys)
-		}
-	}
+		})
 }

@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/breakeven-go/breakeven/internal/lockstep"
 	"github.com/breakeven-go/breakeven/shed"
 )
 
@@ -229,7 +230,6 @@ func TestBadOptionsPanic(t *testing.T) {
 // winner holds its slot until both have tried. The rounds are bounded and
 // nothing depends on how fast the machine is.
 func TestLastSlotGoesToOneOfTwo(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))) // the two callers on two Ps
 	for _, im := range []struct {
 		name string
 		new  func(limit int) shed.Limiter
@@ -249,56 +249,34 @@ func TestLastSlotGoesToOneOfTwo(t *testing.T) {
 				}
 				defer p.Release(shed.Success)
 			}
-			var started, finished atomic.Int64 // rounds the helper was told to start, and has finished
-			var helperPermit shed.Permit
-			var helperErr error
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			defer wg.Wait()
-			defer close(stop)
-			wg.Go(func() {
-				for r := int64(1); r <= rounds; r++ {
-					for started.Load() < r { // spin: a wake-up would stagger the two callers
-						select {
-						case <-stop:
-							return
-						default:
+			var p, helperPermit shed.Permit
+			var err, helperErr error
+			one := 0
+			lockstep.Rounds(t, rounds, nil,
+				func(int) { helperPermit, helperErr = l.Acquire(ctx) },
+				func(int) { p, err = l.Acquire(ctx) },
+				func(r int) {
+					admitted := 0
+					for _, e := range []error{err, helperErr} {
+						if e == nil {
+							admitted++
+						} else if !errors.Is(e, shed.ErrOverloaded) {
+							t.Fatalf("Acquire: %v", e)
 						}
 					}
-					helperPermit, helperErr = l.Acquire(ctx)
-					finished.Store(r)
-				}
-			})
-			one := 0
-			for r := int64(1); r <= rounds; r++ {
-				started.Store(r)
-				p, err := l.Acquire(ctx)
-				for deadline := time.Now().Add(10 * time.Second); finished.Load() < r; { // the helper's Acquire never blocks
-					if time.Now().After(deadline) {
-						t.Fatalf("round %d: the helper goroutine did not finish its call within 10s", r)
+					if err == nil {
+						p.Release(shed.Success)
 					}
-				}
-				admitted := 0
-				for _, e := range []error{err, helperErr} {
-					if e == nil {
-						admitted++
-					} else if !errors.Is(e, shed.ErrOverloaded) {
-						t.Fatalf("Acquire: %v", e)
+					if helperErr == nil {
+						helperPermit.Release(shed.Success)
 					}
-				}
-				if err == nil {
-					p.Release(shed.Success)
-				}
-				if helperErr == nil {
-					helperPermit.Release(shed.Success)
-				}
-				if admitted > 1 {
-					t.Fatalf("round %d: both callers got the last slot (limit %d, %d held)", r, limit, limit-1)
-				}
-				if admitted == 1 {
-					one++
-				}
-			}
+					if admitted > 1 {
+						t.Fatalf("round %d: both callers got the last slot (limit %d, %d held)", r, limit, limit-1)
+					}
+					if admitted == 1 {
+						one++
+					}
+				})
 			if one < rounds/2 {
 				t.Fatalf("the last slot was taken in only %d of %d rounds: the gate was not at its limit", one, rounds)
 			}
