@@ -242,6 +242,7 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 	start()
 	arm()
 	failed := 0
+	judged, hedged := false, false // MinWins asked; a timed hedge started
 	for {
 		var o outcome[T]
 		select {
@@ -253,6 +254,16 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 				// was waiting for a CPU): the answer came in time, so
 				// it is handled and no hedge is started for it.
 			default:
+				if !judged {
+					// Whether this call gets a hedge at all is decided
+					// once: a refused hedge asked for again, or a
+					// later hedge, is not a new call to judge.
+					judged = true
+					if !h.worthHedging() {
+						tick = nil // wait for the first attempt
+						continue
+					}
+				}
 				if !h.takeToken() {
 					// The budget said no, most likely because a burst
 					// of calls outlived the delay together (the process
@@ -264,6 +275,7 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 					arm()
 					continue
 				}
+				hedged = true
 				start()
 				arm()
 				continue
@@ -275,11 +287,11 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 		if o.panic != nil {
 			finish(-1)
 			attempts[o.attempt].verdict <- false
-			h.finished(o.attempt, true)
+			h.finished(o.attempt, true, hedged)
 			panic(o.panic)
 		}
 		if !o.failed {
-			h.finished(o.attempt, false)
+			h.finished(o.attempt, false, hedged)
 			return returned(o)
 		}
 		failed++
@@ -294,7 +306,7 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 			start() // a failure hedges at once
 			arm()
 		} else if failed == len(attempts) {
-			h.finished(0, true)
+			h.finished(0, true, hedged)
 			return returned(*held)
 		}
 	}

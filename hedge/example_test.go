@@ -180,6 +180,31 @@ func ExampleDelay() {
 	// Output: 20ms
 }
 
+func ExampleMinWins() {
+	// The slowness follows the request: a slow query is as slow on every
+	// replica, so its hedge never answers first. Once that is clear, most
+	// calls that outlive the delay are not hedged; a few still are, as
+	// probes, so that hedging resumes if hedges start to win.
+	h := hedge.New(hedge.Delay(time.Millisecond), hedge.Budget(1))
+	for range 50 {
+		hedge.Do(context.Background(), h, func(ctx context.Context) (int, error) {
+			slow := 10 * time.Millisecond
+			if hedge.Attempt(ctx) > 0 {
+				slow = time.Hour // started later, and no faster: it never answers first
+			}
+			select {
+			case <-time.After(slow):
+				return 0, nil
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		})
+	}
+	st := h.Stats()
+	fmt.Println("calls:", st.Calls, "hedges:", st.Hedges, "won:", st.HedgeWins, "withheld:", st.Withheld)
+	// Output: calls: 50 hedges: 33 won: 0 withheld: 17
+}
+
 func ExampleHedger_Stats() {
 	h := hedge.New(hedge.Delay(time.Millisecond))
 	hedge.Do(context.Background(), h, func(ctx context.Context) (int, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -453,6 +454,9 @@ func TestBadOptionsPanic(t *testing.T) {
 		"MaxAttempts(1)": func() { hedge.MaxAttempts(1) },
 		"Budget(0)":      func() { hedge.Budget(0) },
 		"Budget(1.5)":    func() { hedge.Budget(1.5) },
+		"MinWins(1)":     func() { hedge.MinWins(1) },
+		"MinWins(-0.1)":  func() { hedge.MinWins(-0.1) },
+		"MinWins(NaN)":   func() { hedge.MinWins(math.NaN()) },
 	} {
 		func() {
 			defer func() {

@@ -20,6 +20,10 @@ import (
 // slow calls only and does better there); on a smooth spread (lognormal) it gains much less;
 // and p50 rises slightly, since every attempt runs on its own goroutine.
 //
+// A Hedger also watches whether its hedges pay: when hedges seldom answer
+// first (see MinWins), it withholds most timed hedges, since each is load
+// for no gain, and keeps a few as probes to notice when they pay again.
+//
 // A Hedger is safe for concurrent use. Build one with [New]: the zero value
 // has no policy and never hedges.
 type Hedger struct {
@@ -30,12 +34,42 @@ type Hedger struct {
 	delay     time.Duration // current hedge delay; 0 means do not hedge yet
 	tokens    float64       // budget tokens
 	sinceCalc int           // samples since delay was recomputed
-	stats     Stats
+	// hedged and won are the recent calls that got a timed hedge and
+	// answered, and those a hedge answered, halved every winWindow hedged
+	// calls, for MinWins.
+	hedged, won float64
+	sinceProbe  int // timed hedges withheld since the last probe
+	stats       Stats
 }
 
 // DefaultBudget is the Budget of a Hedger built without one: extra
 // attempts, timed or after a failure, at most a tenth of calls.
 const DefaultBudget = 0.10
+
+// DefaultMinWins is the MinWins of a Hedger built without one: timed
+// hedges are withheld, but for probes, while fewer than one recent hedged
+// call in twenty was answered by its hedge. A backend whose slow calls a
+// hedge rescues stays above it even when the slow calls are rarer than the
+// Budget: each slow call is a win and the Budget bounds the losers, so the
+// share of wins is at least the slow share over the Budget.
+const DefaultMinWins = 0.05
+
+const (
+	// winWindow is how many hedged calls MinWins weighs: the counts are
+	// halved when they reach it, so the share follows a backend that
+	// changes, while enough calls are weighed that a backend whose hedges
+	// win one time in six (a narrow lognormal) does not dip below
+	// DefaultMinWins by chance.
+	winWindow = 128
+	// winMinSample is how many hedged calls MinWins needs before it judges:
+	// with at most one of them won, the odds that hedges in fact win one
+	// time in five are below one in a hundred.
+	winMinSample = 32
+	// probeEvery: while hedges are withheld, one call in probeEvery that
+	// outlives the delay still gets its hedge, so the share of wins keeps
+	// being measured at a tenth of the load.
+	probeEvery = 10
+)
 
 // budgetBurst is how many budget tokens a Hedger may save up: enough for a
 // short burst of slow calls, little enough that "fraction of calls" holds
@@ -46,7 +80,7 @@ const budgetBurst = 10
 // after a fixed 10 ms, within DefaultBudget; give Delay or Percentile for
 // your backend, and Budget to widen or narrow the extra load.
 func New(opts ...Option) *Hedger {
-	cfg := config{maxAttempts: 2, budget: DefaultBudget}
+	cfg := config{maxAttempts: 2, budget: DefaultBudget, minWins: DefaultMinWins}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
@@ -83,14 +117,45 @@ func (h *Hedger) takeToken() bool {
 	return true
 }
 
+// worthHedging reports whether a call that outlived the delay gets its
+// timed hedge: yes, unless recent hedges seldom answered first (MinWins),
+// and then only as one probe in probeEvery.
+func (h *Hedger) worthHedging() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hedged < winMinSample || h.won >= h.cfg.minWins*h.hedged {
+		return true
+	}
+	if h.sinceProbe++; h.sinceProbe >= probeEvery {
+		h.sinceProbe = 0
+		return true
+	}
+	h.stats.Withheld++
+	return false
+}
+
 // finished counts a call's outcome: which attempt answered, or a failure.
-func (h *Hedger) finished(attempt int, failed bool) {
+// hedged says whether a timed hedge was started: such a call that
+// answered counts towards the share of hedges that win.
+func (h *Hedger) finished(attempt int, failed, hedged bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if failed {
 		h.stats.Failures++
-	} else if attempt > 0 {
+		return
+	}
+	if attempt > 0 {
 		h.stats.HedgeWins++
+	}
+	if hedged {
+		h.hedged++
+		if attempt > 0 {
+			h.won++
+		}
+		if h.hedged >= winWindow {
+			h.hedged /= 2
+			h.won /= 2
+		}
 	}
 }
 
@@ -129,6 +194,7 @@ type Stats struct {
 	BudgetDenied uint64        // extra attempts the Budget refused (a timed hedge is asked for again a delay later, so one call may count several)
 	Failures     uint64        // calls whose every attempt failed (or that panicked)
 	LostPanics   uint64        // attempts that panicked after their call returned
+	Withheld     uint64        // timed hedges not started because recent hedges seldom answered first (MinWins)
 	Delay        time.Duration // the current hedge delay (0: not hedging yet)
 }
 

@@ -29,9 +29,9 @@ func TestTakeTokenSpendsTheLastWholeToken(t *testing.T) {
 // TestFinishedCountsOnlyHedgeWins: attempt 0 answering is not a hedge win.
 func TestFinishedCountsOnlyHedgeWins(t *testing.T) {
 	h := New(Delay(time.Millisecond))
-	h.finished(0, false)
-	h.finished(1, false)
-	h.finished(0, true)
+	h.finished(0, false, false)
+	h.finished(1, false, false)
+	h.finished(0, true, false)
 	if s := h.Stats(); s.HedgeWins != 1 || s.Failures != 1 {
 		t.Fatalf("Stats = %+v, want 1 hedge win and 1 failure", s)
 	}
@@ -114,11 +114,63 @@ func TestDefaultDelay(t *testing.T) {
 	}
 }
 
-// TestOptionBoundsAccepted: the smallest MaxAttempts and the first and last
-// HTTP statuses are valid.
+// TestOptionBoundsAccepted: the smallest MaxAttempts, the first and last
+// HTTP statuses and MinWins(0) are valid.
 func TestOptionBoundsAccepted(t *testing.T) {
 	MaxAttempts(2)
 	FailedStatus(100, 599)
+	if h := New(MinWins(0)); h.cfg.minWins != 0 {
+		t.Fatalf("MinWins(0) set %v", h.cfg.minWins)
+	}
+	if h := New(); h.cfg.minWins != DefaultMinWins {
+		t.Fatalf("default MinWins %v", h.cfg.minWins)
+	}
+}
+
+// TestWorthHedgingBoundaries: hedges are judged from winMinSample hedged
+// calls on, and withheld only while the share won is below MinWins, not at
+// it; one call in probeEvery is still hedged.
+func TestWorthHedgingBoundaries(t *testing.T) {
+	h := New(Delay(time.Millisecond), MinWins(0.25))
+	h.hedged = winMinSample - 1
+	if !h.worthHedging() {
+		t.Fatal("withheld before the minimum sample")
+	}
+	h.hedged, h.won = winMinSample, winMinSample/4
+	if !h.worthHedging() {
+		t.Fatal("withheld with exactly MinWins of the hedged calls won")
+	}
+	h.won = winMinSample/4 - 1
+	for i := 1; i <= 2*probeEvery; i++ {
+		if got := h.worthHedging(); got != (i%probeEvery == 0) {
+			t.Fatalf("call %d that outlived the delay: hedged %v; want a probe every %d", i, got, probeEvery)
+		}
+	}
+	if s := h.Stats(); s.Withheld != 2*(probeEvery-1) {
+		t.Fatalf("Withheld = %d, want %d", s.Withheld, 2*(probeEvery-1))
+	}
+}
+
+// TestWinShareIsHalvedEveryWindow: only calls that got a timed hedge and
+// answered count, a win only when a hedge answered, and the counts are
+// halved when the hedged calls reach winWindow.
+func TestWinShareIsHalvedEveryWindow(t *testing.T) {
+	h := New(Delay(time.Millisecond))
+	h.finished(1, false, false) // answered by a failure-triggered attempt
+	h.finished(1, true, true)   // failed
+	if h.hedged != 0 || h.won != 0 {
+		t.Fatalf("hedged %v, won %v; want neither counted", h.hedged, h.won)
+	}
+	for i := 1; i < winWindow; i++ {
+		h.finished(i%2, false, true)
+	}
+	if h.hedged != winWindow-1 || h.won != winWindow/2 {
+		t.Fatalf("hedged %v, won %v before the window is full", h.hedged, h.won)
+	}
+	h.finished(0, false, true)
+	if h.hedged != winWindow/2 || h.won != winWindow/4 {
+		t.Fatalf("hedged %v, won %v; want both halved at %d hedged calls", h.hedged, h.won, winWindow)
+	}
 }
 
 // TestRefusedHedgeIsAskedForAgain: a timed hedge the budget refuses (its

@@ -14,6 +14,7 @@ type config struct {
 	percentile  float64 // 0: fixed delay only
 	maxAttempts int
 	budget      float64 // 0: no budget
+	minWins     float64 // MinWins; 0: never withhold a hedge
 }
 
 type optionFunc func(*config)
@@ -65,4 +66,26 @@ func Budget(fraction float64) Option {
 		panic(fmt.Sprintf("hedge: Budget(%v): must be in (0, 1]", fraction))
 	}
 	return optionFunc(func(c *config) { c.budget = fraction })
+}
+
+// MinWins withholds timed hedges while they seldom answer first: when fewer
+// than fraction of the recent calls that were hedged were answered by a
+// hedge, a call that outlives the delay gets its hedge only as one probe in
+// every several, and the others wait for their first attempt. The probes
+// keep the share measured, so hedging resumes in full as soon as hedges win
+// again. A hedge that never answers first is pure load: it happens when the
+// slowness follows the request, not the replica (a heavy query is as slow on
+// every replica), or when latencies have no tail to cut (a narrow spread,
+// where a call that outlived the delay is about to answer anyway). Where
+// hedging pays, hedges win far more often than DefaultMinWins: most hedged
+// calls on a slow mode of a few percent, and a large share on a smooth
+// (lognormal) spread. The recent calls are the last few dozen hedged ones,
+// and nothing is judged before a minimum of them. Failure-triggered
+// attempts are never withheld. Without MinWins a Hedger uses
+// DefaultMinWins; MinWins(0) never withholds. fraction must be in [0, 1).
+func MinWins(fraction float64) Option {
+	if !(fraction >= 0 && fraction < 1) {
+		panic(fmt.Sprintf("hedge: MinWins(%v): must be in [0, 1)", fraction))
+	}
+	return optionFunc(func(c *config) { c.minWins = fraction })
 }
