@@ -7,7 +7,8 @@
 // [Hedger] bounds that cost with a Budget (extra attempts at most a tenth
 // of calls unless set otherwise, retries after failures included), hedges
 // only after a delay that can track the observed latency ([Percentile]),
-// and cancels the losers. Results can be classified ([Results], and
+// withholds most hedges while they seldom answer first ([MinWins]), and
+// cancels the losers. Results can be classified ([Results], and
 // [FailedStatus] for the [Transport]): a "busy" answer is a failed
 // attempt, which starts the next one at once instead of winning.
 //
@@ -22,5 +23,6 @@
 // For calls that are not idempotent, for backends whose slowness is load
 // (hedging an overloaded backend makes it slower), and for latency
 // distributions without a tail: when p99 is close to p50, hedging buys
-// nothing and costs the extra attempts.
+// nothing and costs the extra attempts (MinWins notices hedges that never
+// answer first and withholds most of them, but its probes still cost).
 package hedge

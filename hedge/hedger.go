@@ -48,10 +48,13 @@ const DefaultBudget = 0.10
 
 // DefaultMinWins is the MinWins of a Hedger built without one: timed
 // hedges are withheld, but for probes, while fewer than one recent hedged
-// call in twenty was answered by its hedge. A backend whose slow calls a
-// hedge rescues stays above it even when the slow calls are rarer than the
-// Budget: each slow call is a win and the Budget bounds the losers, so the
-// share of wins is at least the slow share over the Budget.
+// call in twenty was answered by its hedge, that is while each call a
+// hedge rescued cost more than twenty extra attempts. A slow mode that
+// hedges rescue stays above it unless it is far rarer than the fast calls
+// that are merely late past the delay (with Percentile(0.95), at most about
+// one call in twenty): each slow call is a win, and only those late fast
+// calls lose. Below that, lower MinWins if the rare rescue is worth the
+// load.
 const DefaultMinWins = 0.05
 
 const (

@@ -47,6 +47,7 @@ func (s *service) metrics(w http.ResponseWriter, _ *http.Request) {
 	m.counter("hedge_hedges_total", "Extra attempts started.", he.Hedges)
 	m.counter("hedge_wins_total", "Calls answered by an extra attempt.", he.HedgeWins)
 	m.counter("hedge_budget_denied_total", "Hedges the budget refused.", he.BudgetDenied)
+	m.counter("hedge_withheld_total", "Hedges not started because recent hedges seldom answered first.", he.Withheld)
 	m.gauge("hedge_delay_seconds", "Current hedge delay (0: still learning).", he.Delay.Seconds())
 
 	m.gauge("pool_retained_bytes", "Buffer capacity the pool keeps.", float64(bp.Retained))
