@@ -47,6 +47,14 @@ func TestDelayHedgesAStalledAttempt(t *testing.T) {
 	})
 }
 
+// TestAttemptOutsideDo: a context that did not come from Do has no
+// attempt index.
+func TestAttemptOutsideDo(t *testing.T) {
+	if a := hedge.Attempt(t.Context()); a != -1 {
+		t.Fatalf("Attempt outside Do = %d, want -1", a)
+	}
+}
+
 func TestFastCallIsNotHedged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := hedge.New(hedge.Delay(5 * time.Millisecond))

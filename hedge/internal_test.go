@@ -107,6 +107,18 @@ func TestLatencyWarmupDecayAndQuantile(t *testing.T) {
 	}
 }
 
+// TestQuantilePastTheCountsIsTheTop: if the counts fall short of the
+// target (total and counts are kept apart, and a float sum can round
+// below it), the quantile is the histogram's top edge: a delay no sooner
+// than any latency recorded.
+func TestQuantilePastTheCountsIsTheTop(t *testing.T) {
+	l := latencies{total: 100}
+	l.counts[0] = 1
+	if q, ok := l.quantile(0.5); !ok || q != bucketUpper(numBuckets-1) {
+		t.Fatalf("quantile = %v, %v; want the top edge %v", q, ok, bucketUpper(numBuckets-1))
+	}
+}
+
 // TestDefaultDelay: New without Delay or Percentile hedges after 10 ms.
 func TestDefaultDelay(t *testing.T) {
 	if d := New().currentDelay(); d != 10*time.Millisecond {
