@@ -174,6 +174,12 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 					}
 				}
 				if o.panic == nil && o.err == nil && r.Discard != nil {
+					// The caller cancelled this attempt before closing
+					// done; cancelling here too makes the order hold on
+					// this goroutine, whatever the interleaving: a
+					// discard never waits on a body that streams until
+					// its attempt is cancelled.
+					cancel()
 					r.Discard(o.v)
 				}
 			}()
