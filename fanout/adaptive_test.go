@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/breakeven-go/breakeven/fanout"
@@ -33,7 +32,7 @@ func runTimed(t *testing.T, n, limit int, cost func(i int) time.Duration) []item
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(limit, runtime.GOMAXPROCS(0))))
 	runs := make([]itemRun, n)
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		t0 := time.Now()
 		err := fanout.ForEach(t.Context(), ints(n), func(_ context.Context, i int) error {
 			runs[i].onWorker = onWorker()
