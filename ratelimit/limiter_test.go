@@ -419,6 +419,8 @@ func TestBadInputPanics(t *testing.T) {
 		"New(2e+09, 1)": func() { ratelimit.New(2e9, 1) },
 		"New(7e+08, 1)": func() { ratelimit.New(7e8, 1) },
 		"New(1e-12, 1)": func() { ratelimit.New(1e-12, 1) },
+		// 1s x 3e9 is past the 2^61 ns a bucket may span (New(1, 2e9) is not)
+		"New(1, 3e9)": func() { ratelimit.New(1, 3_000_000_000) },
 	} {
 		func() {
 			defer func() {
@@ -429,5 +431,8 @@ func TestBadInputPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+	if l := ratelimit.New(1, 2_000_000_000); l.Burst() != 2_000_000_000 {
+		t.Fatalf("New(1, 2e9): Burst %d", l.Burst())
 	}
 }
