@@ -271,7 +271,7 @@ func TestStreamBreakWhileSourceBlocked(t *testing.T) {
 				release := make(chan struct{})
 				var readAfter atomic.Int64 // items the stream took after the release
 				src := func(yield func(int) bool) {
-					for i := 0; ; i++ {
+					for i := 0; i < 1000; i++ { // bounded: a stream that never yields 2 must end, not spin
 						if i == 3 {
 							<-release // an hour without data
 						}
@@ -285,13 +285,18 @@ func TestStreamBreakWhileSourceBlocked(t *testing.T) {
 				}
 				defer time.AfterFunc(time.Hour, func() { close(release) }).Stop()
 				start := time.Now()
+				broke := false
 				for r, err := range fanout.Stream(t.Context(), src, func(ctx context.Context, i int) (int, error) { return i, nil }, m.opts...) {
 					if err != nil {
 						t.Fatal(err)
 					}
 					if r == 2 {
+						broke = true
 						break
 					}
+				}
+				if !broke {
+					t.Fatal("the stream ended without yielding result 2")
 				}
 				if n := readAfter.Load(); n != 0 {
 					t.Fatalf("the stream went on reading %d items after the consumer stopped", n)
