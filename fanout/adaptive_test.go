@@ -73,6 +73,7 @@ func TestAdaptiveSmallJobIsAPlainLoop(t *testing.T) {
 		{30, 500 * time.Nanosecond}, // sampled, the rest estimated too cheap
 		{600, 20 * time.Nanosecond}, // tiny items: sampling stops on its item count
 		{1, time.Millisecond},       // one item, however slow
+		{51, time.Microsecond},      // 2 sampled, 49µs left: just under the work a fan-out needs
 	} {
 		runs := runTimed(t, tc.n, 2, constant(tc.cost))
 		for i, r := range runs {
@@ -97,6 +98,7 @@ func TestAdaptiveLargeJobFansOut(t *testing.T) {
 		{200, time.Microsecond},      // tiny items, handed out in chunks
 		{40, 100 * time.Microsecond}, // slow items, handed out one at a time
 		{5000, 20 * time.Nanosecond}, // items too tiny to time one by one
+		{52, time.Microsecond},       // 2 sampled, 50µs left: just enough to fan out
 	} {
 		const limit = 2
 		runs := runTimed(t, tc.n, limit, constant(tc.cost))

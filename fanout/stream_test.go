@@ -471,6 +471,29 @@ func TestStreamMeter(t *testing.T) {
 	})
 }
 
+// TestStreamMeterAfterAPanic: when fn panics, the stream ends with a
+// *PanicError and its meter shows nothing left in flight or held, on the
+// consumer's goroutine (Limit(1)) as on workers.
+func TestStreamMeterAfterAPanic(t *testing.T) {
+	for _, limit := range []int{1, 4} {
+		bubble(t, func(t *testing.T) {
+			var m fanout.StreamMeter
+			catchPanic(t, func() {
+				for range fanout.Stream(t.Context(), (&countingSeq{n: 20}).seq, func(ctx context.Context, i int) (int, error) {
+					if i == 2 {
+						panic("bad item")
+					}
+					return i, nil
+				}, fanout.Limit(limit), fanout.Meter(&m)) {
+				}
+			})
+			if st := m.Stats(); st.InFlight != 0 || st.Held != 0 {
+				t.Fatalf("Limit(%d): after fn panicked: %+v, want nothing in flight or held", limit, st)
+			}
+		})
+	}
+}
+
 // TestStreamOptionsOnlyForStream: Unordered and Meter mean nothing to Map
 // and say so.
 func TestStreamOptionsOnlyForStream(t *testing.T) {
