@@ -20,10 +20,13 @@ import (
 // TestValueCompareAndSwapUnderContention: 8 goroutines increment with a
 // read, a yield, and a CompareAndSwap retried until it wins. A CAS that
 // compared outside the writers' lock would let two increments from one
-// value both win, and the total would fall short.
+// value both win, and the total would fall short. A CAS fails only when
+// another increment won since its Load, and each win can fail each of the
+// 7 other goroutines once, so more than 7 x 4000 failures means a CAS
+// failed with nothing to lose to: the test fails then instead of spinning.
 func TestValueCompareAndSwapUnderContention(t *testing.T) {
 	var v cow.Value[int] // the zero value, holding 0
-	var wins atomic.Int64
+	var wins, failures atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -34,6 +37,10 @@ func TestValueCompareAndSwapUnderContention(t *testing.T) {
 					if v.CompareAndSwap(old, old+1) {
 						wins.Add(1)
 						break
+					}
+					if failures.Add(1) > 7*4000 {
+						t.Errorf("more than 7 x 4000 failed CompareAndSwaps for 4000 increments: CompareAndSwap(%d, %d) fails with no increment to lose to", old, old+1)
+						return
 					}
 				}
 			}
@@ -154,6 +161,8 @@ func TestMapWatchSeesEveryWriterFinishAndExits(t *testing.T) {
 	wg.Wait()
 	select {
 	case <-sawAll:
+	case <-done:
+		t.Fatal("the watch ended before the final version")
 	case <-ctx.Done():
 		t.Fatal("the watcher never saw the final version")
 	}

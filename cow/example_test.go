@@ -50,9 +50,8 @@ func ExampleValue_Watch() {
 	v := cow.NewValue("v1")
 	ctx, cancel := context.WithCancel(context.Background())
 	applied := make(chan string)
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(applied)
 		for cfg := range v.Watch(ctx) { // ends when ctx is cancelled
 			applied <- cfg
 		}
@@ -61,7 +60,7 @@ func ExampleValue_Watch() {
 	v.Store("v2")
 	fmt.Println(<-applied)
 	cancel()
-	<-done
+	<-applied // closed once the watch has ended
 	// Output:
 	// v1
 	// v2
@@ -125,8 +124,9 @@ func ExampleValue_CompareAndSwap() {
 	type config struct{ Workers int }
 	cfg := cow.NewValue(&config{Workers: 4})
 	// Read, compute without holding anything, publish only if nobody
-	// published in between; otherwise read again and retry.
-	for {
+	// published in between; otherwise read again and retry (a bounded
+	// number of times: Update is for writers that must not give up).
+	for range 10 {
 		old := cfg.Load()
 		next := &config{Workers: old.Workers * 2}
 		if cfg.CompareAndSwap(old, next) {
@@ -158,9 +158,8 @@ func ExampleMap_Watch() {
 	routes := cow.NewMap(map[string]string{"/": "home"})
 	ctx, cancel := context.WithCancel(context.Background())
 	applied := make(chan int)
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(applied)
 		for snap := range routes.Watch(ctx) { // ends when ctx is cancelled
 			applied <- snap.Len() // rebuild a router from snap here
 		}
@@ -169,7 +168,7 @@ func ExampleMap_Watch() {
 	routes.Store("/about", "about")
 	fmt.Println(<-applied)
 	cancel()
-	<-done
+	<-applied // closed once the watch has ended
 	// Output:
 	// 1
 	// 2

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/breakeven-go/breakeven/fanout"
@@ -33,7 +32,7 @@ func runTimed(t *testing.T, n, limit int, cost func(i int) time.Duration) []item
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(limit, runtime.GOMAXPROCS(0))))
 	runs := make([]itemRun, n)
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		t0 := time.Now()
 		err := fanout.ForEach(t.Context(), ints(n), func(_ context.Context, i int) error {
 			runs[i].onWorker = onWorker()
@@ -74,6 +73,7 @@ func TestAdaptiveSmallJobIsAPlainLoop(t *testing.T) {
 		{30, 500 * time.Nanosecond}, // sampled, the rest estimated too cheap
 		{600, 20 * time.Nanosecond}, // tiny items: sampling stops on its item count
 		{1, time.Millisecond},       // one item, however slow
+		{51, time.Microsecond},      // 2 sampled, 49µs left: just under the work a fan-out needs
 	} {
 		runs := runTimed(t, tc.n, 2, constant(tc.cost))
 		for i, r := range runs {
@@ -98,6 +98,7 @@ func TestAdaptiveLargeJobFansOut(t *testing.T) {
 		{200, time.Microsecond},      // tiny items, handed out in chunks
 		{40, 100 * time.Microsecond}, // slow items, handed out one at a time
 		{5000, 20 * time.Nanosecond}, // items too tiny to time one by one
+		{52, time.Microsecond},       // 2 sampled, 50µs left: just enough to fan out
 	} {
 		const limit = 2
 		runs := runTimed(t, tc.n, limit, constant(tc.cost))

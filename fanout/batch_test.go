@@ -59,9 +59,22 @@ func checkBatches(t *testing.T, got, want []batchAt) {
 // short last one, with or without a time trigger.
 func TestBatchSizeTrigger(t *testing.T) {
 	for _, wait := range []time.Duration{0, time.Second} {
-		synctest.Test(t, func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
 			got := runBatch(t, timedSeq(make([]time.Duration, 10)), 4, wait)
 			checkBatches(t, got, []batchAt{{span(0, 4), 0}, {span(4, 8), 0}, {span(8, 10), 0}})
+		})
+	}
+}
+
+// TestBatchEndsOnAFullBatch: a source that ends right after a full batch,
+// or yields nothing, gets no empty batch at the end; size 1, the smallest
+// size, puts each item in its own batch.
+func TestBatchEndsOnAFullBatch(t *testing.T) {
+	for _, wait := range []time.Duration{0, time.Second} {
+		bubble(t, func(t *testing.T) {
+			checkBatches(t, runBatch(t, timedSeq(make([]time.Duration, 8)), 4, wait), []batchAt{{span(0, 4), 0}, {span(4, 8), 0}})
+			checkBatches(t, runBatch(t, timedSeq(nil), 4, wait), nil)
+			checkBatches(t, runBatch(t, timedSeq(make([]time.Duration, 3)), 1, wait), []batchAt{{span(0, 1), 0}, {span(1, 2), 0}, {span(2, 3), 0}})
 		})
 	}
 }
@@ -69,7 +82,7 @@ func TestBatchSizeTrigger(t *testing.T) {
 // TestBatchTimeTrigger: a partial batch goes out maxWait after its first
 // item arrived, not after its last, and while the source is blocked.
 func TestBatchTimeTrigger(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		ms := time.Millisecond
 		gaps := []time.Duration{
 			0, 300 * ms, 300 * ms, // items 0-2 at 0, 300, 600 ms: batch out at 1 s
@@ -87,10 +100,40 @@ func TestBatchTimeTrigger(t *testing.T) {
 	})
 }
 
+// TestBatchLoneItemGoesOutOnTime: an item followed by a long silence goes
+// out maxWait after it arrived, as a batch of one; the consumer must be
+// woken by the first item of a batch, not only by a full one.
+func TestBatchLoneItemGoesOutOnTime(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		got := runBatch(t, timedSeq([]time.Duration{0, 5 * time.Second}), 4, time.Second)
+		checkBatches(t, got, []batchAt{{span(0, 1), time.Second}, {span(1, 2), 5 * time.Second}})
+	})
+}
+
+// TestBatchTimeTriggerAfterABusyConsumer: a partial batch whose first item
+// arrived while the consumer was busy with the batch before still goes out
+// maxWait after that item, not maxWait after the consumer came back.
+func TestBatchTimeTriggerAfterABusyConsumer(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		ms := time.Millisecond
+		// items 0, 1 at 0 (full at once), 2 at 100 ms, 3 at 10.1 s (the last)
+		src := timedSeq([]time.Duration{0, 0, 100 * ms, 10 * time.Second})
+		start := time.Now()
+		var got []batchAt
+		for b := range fanout.Batch(t.Context(), src, 2, time.Second) {
+			got = append(got, batchAt{slices.Clone(b), time.Since(start)})
+			if len(got) == 1 {
+				time.Sleep(500 * ms) // busy while item 2 arrives
+			}
+		}
+		checkBatches(t, got, []batchAt{{span(0, 2), 0}, {span(2, 3), 1100 * ms}, {span(3, 4), 10100 * ms}})
+	})
+}
+
 // TestBatchNoWait: maxWait 0 never yields a partial batch before the end,
 // however long the source pauses.
 func TestBatchNoWait(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		gaps := []time.Duration{0, time.Hour, time.Hour, 0, time.Hour}
 		got := runBatch(t, timedSeq(gaps), 2, 0)
 		checkBatches(t, got, []batchAt{{span(0, 2), time.Hour}, {span(2, 4), 2 * time.Hour}, {span(4, 5), 3 * time.Hour}})
@@ -101,7 +144,7 @@ func TestBatchNoWait(t *testing.T) {
 // one filling) and the item it holds ahead of a consumer that takes its time, and order holds when a full
 // batch and a timed-out partial one are both waiting.
 func TestBatchSlowConsumer(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		src := &countingSeq{n: 1000}
 		var got [][]int
 		for b := range fanout.Batch(t.Context(), src.seq, 10, time.Millisecond) {
@@ -128,7 +171,7 @@ func TestBatchSlowConsumer(t *testing.T) {
 // TestBatchEarlyBreak: the consumer stops; the reader stops reading and has
 // ended when the loop does (goleak in TestMain).
 func TestBatchEarlyBreak(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		for _, wait := range []time.Duration{0, time.Second} {
 			src := &countingSeq{n: 100_000}
 			n := 0
@@ -147,7 +190,7 @@ func TestBatchEarlyBreak(t *testing.T) {
 // TestBatchContextCancelled: cancelling ctx ends the sequence, also while
 // the consumer waits for a partial batch.
 func TestBatchContextCancelled(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
 		src := func(yield func(int) bool) {
@@ -175,7 +218,7 @@ func TestBatchContextCancelled(t *testing.T) {
 // TestBatchSourcePanics: a panic in items reaches the consumer as a
 // *PanicError.
 func TestBatchSourcePanics(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		pe := catchPanic(t, func() {
 			for range fanout.Batch(t.Context(), func(yield func(int) bool) {
 				yield(1)
@@ -210,7 +253,7 @@ func TestBatchBadArguments(t *testing.T) {
 // TestBatchSourceGoexit: a source that calls runtime.Goexit (t.FailNow in
 // a test's iterator) does not end the batches short without a word.
 func TestBatchSourceGoexit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		pe := catchPanic(t, func() {
 			for range fanout.Batch(t.Context(), func(yield func(int) bool) {
 				yield(1)
@@ -231,7 +274,7 @@ func TestBatchSourceGoexit(t *testing.T) {
 func TestBatchStopWhileSourceBlocked(t *testing.T) {
 	for _, wait := range []time.Duration{0, time.Second} {
 		for _, panics := range []bool{false, true} {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				release := make(chan struct{})
 				defer time.AfterFunc(time.Hour, func() { close(release) }).Stop()
 				readAfter := 0

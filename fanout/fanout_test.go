@@ -59,7 +59,7 @@ func TestMapReturnsResultsInOrder(t *testing.T) {
 // TestFirstErrorWinsAndCancels: the first failing item's error is returned,
 // the others' ctx is cancelled, and no item starts after the failure.
 func TestFirstErrorWinsAndCancels(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		errBoom := errors.New("boom")
 		var startedAfterCancel, cancelled, started atomic.Int64
 		_, err := fanout.Map(t.Context(), ints(1000), func(ctx context.Context, i int) (int, error) {
@@ -123,7 +123,7 @@ func TestLimitBoundsCallsAndGoroutines(t *testing.T) {
 // TestBudgetIsSharedAcrossCalls: two calls with Limit(8) sharing a budget of
 // 4 never run more than 4 fn calls together.
 func TestBudgetIsSharedAcrossCalls(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(4)
 		var inFlight maxTracker
 		var wg sync.WaitGroup
@@ -151,7 +151,7 @@ func TestBudgetIsSharedAcrossCalls(t *testing.T) {
 }
 
 func TestBudgetWaitHonoursContext(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(1)
 		release := make(chan struct{})
 		go fanout.ForEach(t.Context(), ints(1), func(context.Context, int) error {
@@ -214,7 +214,7 @@ func TestCancelledContext(t *testing.T) {
 		t.Fatalf("ForEach on a cancelled ctx: err = %v, called = %v", err, called)
 	}
 
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		var ran atomic.Int64
 		time.AfterFunc(10*time.Millisecond, cancel)

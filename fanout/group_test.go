@@ -6,14 +6,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/breakeven-go/breakeven/fanout"
 )
 
 func TestGroupTypedResultsAndLimit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		g, _ := fanout.NewGroup(t.Context(), fanout.Limit(2))
 		var inFlight maxTracker
 		user := fanout.Spawn(g, func(ctx context.Context) (string, error) {
@@ -46,7 +45,7 @@ func TestGroupTypedResultsAndLimit(t *testing.T) {
 }
 
 func TestGroupFirstErrorCancelsAndStopWaits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		g, ctx := fanout.NewGroup(t.Context(), fanout.Limit(4))
 		errBoom := errors.New("boom")
 		var cancelled atomic.Bool
@@ -93,7 +92,7 @@ func TestGroupPanicReachesWait(t *testing.T) {
 }
 
 func TestGroupBudgetAndChunk(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(1)
 		g, _ := fanout.NewGroup(t.Context(), fanout.Limit(8), fanout.WithBudget(b))
 		var inFlight maxTracker

@@ -64,7 +64,7 @@ func TestGroupSkippedTaskIsReported(t *testing.T) {
 		}
 	})
 	t.Run("cancelled while Go waits for a slot", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
 			errCause := errors.New("shutting down")
 			ctx, cancel := context.WithCancelCause(t.Context())
 			g, _ := fanout.NewGroup(ctx, fanout.Limit(1))
@@ -82,7 +82,7 @@ func TestGroupSkippedTaskIsReported(t *testing.T) {
 		})
 	})
 	t.Run("cancelled while Go waits for a budget unit", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
 			b := fanout.NewBudget(1)
 			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 			defer cancel()
@@ -126,7 +126,7 @@ func TestChunkNearMaxIntRunsEveryItem(t *testing.T) {
 // Defect 3: a panic wins over an error recorded before it.
 func TestPanicWinsOverEarlierError(t *testing.T) {
 	errFirst := errors.New("first error")
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		started := make(chan struct{})
 		defer func() {
 			pe, ok := recover().(*fanout.PanicError)
@@ -148,7 +148,7 @@ func TestPanicWinsOverEarlierError(t *testing.T) {
 }
 
 func TestGroupPanicWinsOverEarlierError(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		g, _ := fanout.NewGroup(t.Context(), fanout.Limit(2))
 		started := make(chan struct{})
 		g.Go(func(ctx context.Context) error {
@@ -227,7 +227,7 @@ func TestGoexitOnCallerReleasesBudget(t *testing.T) {
 
 // Defect 5: Group.Go waits for a Limit slot before it takes a Budget unit.
 func TestGroupGoTakesSlotBeforeUnit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(2)
 		g, _ := fanout.NewGroup(t.Context(), fanout.Limit(1), fanout.WithBudget(b))
 		release := make(chan struct{})
@@ -259,7 +259,7 @@ func TestGoexitIsReported(t *testing.T) {
 
 	// On a worker goroutine of Map, the items the worker would have run
 	// are lost: Map must not report success.
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		var err error
 		returned := goexitSafe(func() {
 			_, err = fanout.Map(t.Context(), ints(8), func(ctx context.Context, i int) (int, error) {
@@ -280,7 +280,7 @@ func TestGoexitIsReported(t *testing.T) {
 // Budget's bound still holds.
 func TestNestedBudgetDoesNotDeadlock(t *testing.T) {
 	for _, size := range []int{1, 2, 3} {
-		synctest.Test(t, func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
 			b := fanout.NewBudget(size)
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
@@ -332,7 +332,7 @@ func TestNestedBudgetDoesNotDeadlock(t *testing.T) {
 // A nested call lends the fn's unit to one call at a time: two calls made
 // at once with the same ctx do not both run on it.
 func TestBorrowedUnitIsLentToOneCallAtATime(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(2)
 		var leaves maxTracker
 		err := fanout.ForEach(t.Context(), ints(2), func(ctx context.Context, _ int) error {
@@ -427,7 +427,7 @@ func TestCancelCauses(t *testing.T) {
 	if err := fanout.ForEach(ctx, ints(3), func(context.Context, int) error { return nil }); !errors.Is(err, errCause) {
 		t.Fatalf("ForEach on a ctx cancelled with a cause = %v, want the cause", err)
 	}
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		errBoom := errors.New("boom")
 		var seen atomic.Value
 		started := make(chan struct{})
@@ -450,7 +450,7 @@ func TestCancelCauses(t *testing.T) {
 // Cancelling the parent while a Group task runs a nested Map never loses
 // the unit.
 func TestCancelDuringNestedCallsKeepsBudgetWhole(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(2)
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(5*time.Millisecond, cancel)
@@ -478,7 +478,7 @@ func TestCancelDuringNestedCallsKeepsBudgetWhole(t *testing.T) {
 // parallel; only one can borrow the fn's unit, and the others must wait for
 // it as well as for a free unit, or with NewBudget(1) they wait for ever.
 func TestNestedBudgetThroughUnbudgetedFanOut(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(1)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()

@@ -18,7 +18,7 @@ import (
 // promise of the package doc breaks.
 
 func TestTryGo(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		g, _ := fanout.NewGroup(t.Context(), fanout.Limit(2))
 		release := make(chan struct{})
 		var ran atomic.Int64
@@ -42,7 +42,7 @@ func TestTryGo(t *testing.T) {
 			t.Fatalf("Wait = %v after %d tasks, want the TryGo task's error after 2", err, ran.Load())
 		}
 	})
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(1)
 		g, _ := fanout.NewGroup(t.Context(), fanout.Limit(4), fanout.WithBudget(b))
 		release := make(chan struct{})
@@ -72,7 +72,7 @@ func TestTryGo(t *testing.T) {
 func TestCollectErrors(t *testing.T) {
 	fails := map[int]bool{2: true, 5: true, 7: true}
 	for _, opts := range [][]fanout.Option{{fanout.Limit(1)}, nil, {fanout.Limit(4), fanout.Chunk(1)}, {fanout.Limit(3), fanout.Chunk(2)}} {
-		synctest.Test(t, func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
 			var ran atomic.Int64
 			got, err := fanout.Map(t.Context(), ints(10), func(_ context.Context, i int) (int, error) {
 				ran.Add(1)
@@ -115,7 +115,7 @@ func TestCollectErrors(t *testing.T) {
 }
 
 func TestCollectErrorsStillStopsOnCancelAndPanic(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(5*time.Millisecond+time.Microsecond, cancel)
 		var ran atomic.Int64
@@ -170,7 +170,7 @@ func TestMapReturnsNilResultsOnError(t *testing.T) {
 
 // Issue 24: a panic cancels the items in flight and starts no new one.
 func TestPanicCancelsOtherItems(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		var started atomic.Int64
 		var sawCancel atomic.Bool
 		running := make(chan struct{})
@@ -240,7 +240,7 @@ func TestSmallJobsRunInline(t *testing.T) {
 // With CollectErrors, a worker that calls runtime.Goexit still stops the
 // call and is reported, after the items' own errors.
 func TestCollectErrorsReportsGoexit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		var err error
 		returned := goexitSafe(func() {
 			err = fanout.ForEach(t.Context(), ints(8), func(ctx context.Context, i int) error {

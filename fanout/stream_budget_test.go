@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/breakeven-go/breakeven/fanout"
@@ -98,7 +97,7 @@ func TestStreamNestedBudgetDoesNotDeadlock(t *testing.T) {
 	for _, sh := range shapes {
 		for _, size := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/NewBudget(%d)", sh.name, size), func(t *testing.T) {
-				synctest.Test(t, func(t *testing.T) {
+				bubble(t, func(t *testing.T) {
 					b := fanout.NewBudget(size)
 					var leaves maxTracker
 					leaf := func(ctx context.Context, i int) (int, error) {
@@ -136,7 +135,7 @@ func sumInts(s []int) int {
 func TestStreamNestedFailuresGiveUnitsBack(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				b := fanout.NewBudget(1)
 				opts := append(slices.Clone(m.opts), fanout.WithBudget(b))
 				nested := func(inner func(context.Context, int) (int, error)) (int, error) {
@@ -205,7 +204,7 @@ func TestStreamCancelCauses(t *testing.T) {
 	errClient := errors.New("client went away")
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				ctx, cancel := context.WithCancelCause(t.Context())
 				defer cancel(nil)
 				var last error
@@ -237,7 +236,7 @@ func TestStreamCancelCauses(t *testing.T) {
 		})
 	}
 	for _, opts := range [][]fanout.Option{{fanout.Limit(2), fanout.Chunk(1)}, {fanout.Limit(2), fanout.Chunk(1), fanout.Unordered()}} {
-		synctest.Test(t, func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
 			errBoom := errors.New("boom")
 			started := make(chan struct{})
 			var seen error
@@ -268,11 +267,11 @@ func TestStreamCancelCauses(t *testing.T) {
 func TestStreamBreakWhileSourceBlocked(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				release := make(chan struct{})
 				var readAfter atomic.Int64 // items the stream took after the release
 				src := func(yield func(int) bool) {
-					for i := 0; ; i++ {
+					for i := 0; i < 1000; i++ { // bounded: a stream that never yields 2 must end, not spin
 						if i == 3 {
 							<-release // an hour without data
 						}
@@ -286,13 +285,18 @@ func TestStreamBreakWhileSourceBlocked(t *testing.T) {
 				}
 				defer time.AfterFunc(time.Hour, func() { close(release) }).Stop()
 				start := time.Now()
+				broke := false
 				for r, err := range fanout.Stream(t.Context(), src, func(ctx context.Context, i int) (int, error) { return i, nil }, m.opts...) {
 					if err != nil {
 						t.Fatal(err)
 					}
 					if r == 2 {
+						broke = true
 						break
 					}
+				}
+				if !broke {
+					t.Fatal("the stream ended without yielding result 2")
 				}
 				if n := readAfter.Load(); n != 0 {
 					t.Fatalf("the stream went on reading %d items after the consumer stopped", n)
@@ -311,7 +315,7 @@ func TestStreamBreakWhileSourceBlocked(t *testing.T) {
 func TestStreamBreakWithSourceOnCancelledCtx(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				src := func(yield func(int) bool) {
@@ -353,7 +357,7 @@ func TestStreamBreakWithSourceOnCancelledCtx(t *testing.T) {
 func TestStreamConsumerPanicLeavesNothingBehind(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				b := fanout.NewBudget(2)
 				var meter fanout.StreamMeter
 				opts := append(slices.Clone(m.opts), fanout.WithBudget(b), fanout.Meter(&meter))
@@ -414,7 +418,7 @@ func TestStreamBadArguments(t *testing.T) {
 // while that failure cancels the stream).
 func TestStreamPanicWinsOverEarlierError(t *testing.T) {
 	for _, opts := range [][]fanout.Option{{fanout.Limit(2), fanout.Chunk(1)}, {fanout.Limit(2), fanout.Chunk(1), fanout.Unordered()}} {
-		synctest.Test(t, func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
 			started := make(chan struct{})
 			pe := catchPanic(t, func() {
 				for range fanout.Stream(t.Context(), (&countingSeq{n: 2}).seq, func(ctx context.Context, i int) (int, error) {
@@ -487,7 +491,7 @@ func TestStreamEndsGiveUnitsBack(t *testing.T) {
 	for _, m := range streamModes {
 		for _, end := range ends {
 			t.Run(m.name+"/"+end.name, func(t *testing.T) {
-				synctest.Test(t, func(t *testing.T) {
+				bubble(t, func(t *testing.T) {
 					b := fanout.NewBudget(2)
 					ctx, cancel := context.WithCancel(t.Context())
 					defer cancel()

@@ -68,7 +68,7 @@ func collect[R any](t *testing.T, s iter.Seq2[R, error]) []R {
 func TestStreamKeepsOrderUnderRandomDelays(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				const n = 2000
 				rng := rand.New(rand.NewPCG(1, 2))
 				delays := make([]time.Duration, n)
@@ -90,7 +90,7 @@ func TestStreamKeepsOrderUnderRandomDelays(t *testing.T) {
 func TestStreamKeepsOrderTinyItems(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				const n = 200_000
 				got := collect(t, fanout.Stream(t.Context(), (&countingSeq{n: n}).seq, func(ctx context.Context, i int) (int, error) {
 					if i%1013 == 0 {
@@ -124,7 +124,7 @@ func checkResults(t *testing.T, got []int, n int, ordered bool) {
 // processor and a fake-clock sleep; never more than Limit run at once, and
 // two streams sharing a Budget stay under it together.
 func TestStreamNeverExceedsLimit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		for _, limit := range []int{2, 5, 32} {
 			var m maxTracker
 			collect(t, fanout.Stream(t.Context(), (&countingSeq{n: 3000}).seq, func(ctx context.Context, i int) (int, error) {
@@ -138,7 +138,7 @@ func TestStreamNeverExceedsLimit(t *testing.T) {
 			}
 		}
 	})
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		b := fanout.NewBudget(3)
 		var m maxTracker
 		fn := func(ctx context.Context, i int) (int, error) {
@@ -169,7 +169,7 @@ func TestStreamNeverExceedsLimit(t *testing.T) {
 func TestStreamEarlyBreak(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				const limit = 4
 				opts := append(slices.Clone(m.opts), fanout.Limit(limit))
 				src := &countingSeq{n: 10_100}
@@ -217,7 +217,7 @@ func TestStreamFirstErrorEndsIt(t *testing.T) {
 	boom := errors.New("boom")
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				var errs int
 				var after int
 				seen := 0
@@ -255,7 +255,7 @@ func TestStreamFirstErrorEndsIt(t *testing.T) {
 func TestStreamContextCancelled(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				var last error
@@ -297,7 +297,7 @@ func TestStreamContextCancelled(t *testing.T) {
 func TestStreamPanicPropagates(t *testing.T) {
 	for _, m := range streamModes {
 		t.Run(m.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
 				b := fanout.NewBudget(8)
 				pe := catchPanic(t, func() {
 					for range fanout.Stream(t.Context(), (&countingSeq{n: 5000}).seq, func(ctx context.Context, i int) (int, error) {
@@ -355,7 +355,7 @@ func catchPanic(t *testing.T, f func()) (pe *fanout.PanicError) {
 // on the reader, ends the stream with an error instead of leaving the
 // consumer waiting for a result that cannot come.
 func TestStreamGoexit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		var last error
 		for _, err := range fanout.Stream(t.Context(), (&countingSeq{n: 100}).seq, func(ctx context.Context, i int) (int, error) {
 			if i == 10 {
@@ -384,7 +384,7 @@ func TestStreamGoexit(t *testing.T) {
 // TestStreamConsumerPanics: a panic in the loop body is the consumer's own;
 // it passes through unchanged and the stream's goroutines end.
 func TestStreamConsumerPanics(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		for _, m := range streamModes {
 			func() {
 				defer func() {
@@ -404,7 +404,7 @@ func TestStreamConsumerPanics(t *testing.T) {
 // and a source that pauses, the items read before the pause are processed
 // and yielded during it, not after the next item arrives.
 func TestStreamSlowSourceDoesNotHoldResults(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		// Bursts of 1 to 600 items, each followed by an hour's pause;
 		// burst[i] is the burst item i belongs to.
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -439,7 +439,7 @@ func TestStreamSlowSourceDoesNotHoldResults(t *testing.T) {
 // TestStreamMeter: the meter shows items held behind a slow head item and,
 // at the end, everything yielded and nothing in flight or held.
 func TestStreamMeter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		var m fanout.StreamMeter
 		release := make(chan struct{})
 		next, stop := iter.Pull2(fanout.Stream(t.Context(), (&countingSeq{n: 20}).seq, func(ctx context.Context, i int) (int, error) {
@@ -469,6 +469,29 @@ func TestStreamMeter(t *testing.T) {
 			t.Fatalf("after the stream: %+v", st)
 		}
 	})
+}
+
+// TestStreamMeterAfterAPanic: when fn panics, the stream ends with a
+// *PanicError and its meter shows nothing left in flight or held, on the
+// consumer's goroutine (Limit(1)) as on workers.
+func TestStreamMeterAfterAPanic(t *testing.T) {
+	for _, limit := range []int{1, 4} {
+		bubble(t, func(t *testing.T) {
+			var m fanout.StreamMeter
+			catchPanic(t, func() {
+				for range fanout.Stream(t.Context(), (&countingSeq{n: 20}).seq, func(ctx context.Context, i int) (int, error) {
+					if i == 2 {
+						panic("bad item")
+					}
+					return i, nil
+				}, fanout.Limit(limit), fanout.Meter(&m)) {
+				}
+			})
+			if st := m.Stats(); st.InFlight != 0 || st.Held != 0 {
+				t.Fatalf("Limit(%d): after fn panicked: %+v, want nothing in flight or held", limit, st)
+			}
+		})
+	}
 }
 
 // TestStreamOptionsOnlyForStream: Unordered and Meter mean nothing to Map
@@ -512,7 +535,7 @@ func TestStreamAllocsDoNotGrowWithItems(t *testing.T) {
 // holds back nothing: the others are yielded while it waits (in order
 // mode this consumer would wait forever; synctest would report it).
 func TestStreamUnorderedDoesNotWaitForSlowItems(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	bubble(t, func(t *testing.T) {
 		release := make(chan struct{})
 		got := 0
 		for r, err := range fanout.Stream(t.Context(), (&countingSeq{n: 200}).seq, func(ctx context.Context, i int) (int, error) {

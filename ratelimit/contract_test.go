@@ -50,6 +50,54 @@ func TestNoRefusalWhileTokensRemain(t *testing.T) {
 	}
 }
 
+// TestNoRefusalWhileTheRateSwitches: as TestNoRefusalWhileTokensRemain,
+// while another goroutine switches the rate between one an hour and
+// rate.Inf as fast as it can (SetLimit keeps the tokens; at rate.Inf every
+// call is admitted). A call that loaded the old rate and finds rate.Inf
+// when it decides again under the lock is admitted, not refused.
+func TestNoRefusalWhileTheRateSwitches(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	const rounds, goroutines, calls = 3, 8, 50000
+	for round := range rounds {
+		l := ratelimit.New(rate.Every(time.Hour), goroutines*calls)
+		var refused atomic.Int64
+		stop := make(chan struct{})
+		var switcher, callers sync.WaitGroup
+		switcher.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := rate.Every(time.Hour)
+				if i%2 == 0 {
+					r = rate.Inf
+				}
+				if err := l.SetLimit(r); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+		for range goroutines {
+			callers.Go(func() {
+				for range calls {
+					if !l.AllowN(1) {
+						refused.Add(1)
+					}
+				}
+			})
+		}
+		callers.Wait()
+		close(stop)
+		switcher.Wait()
+		if n := refused.Load(); n != 0 {
+			t.Fatalf("round %d: %d of %d calls refused by a bucket of %d while the rate switched to and from rate.Inf", round, n, goroutines*calls, goroutines*calls)
+		}
+	}
+}
+
 // TestWaitNAboveTheBurst: WaitN of more events than the burst fails at
 // once with an error of its own, not one matching DeadlineExceeded (no
 // deadline would help); with rate.Inf there is no burst to exceed.

@@ -217,6 +217,30 @@ func TestKeyedMaxKeysExact(t *testing.T) {
 	}
 }
 
+// TestKeyedCountsOutsideOneToBurst: AllowN, Decide's path (WaitN) and
+// their zero and negative counts. n above the burst never fits, 0 always
+// does and a negative n never does, and none of them tracks the key: a
+// request that counts nothing must not take a MaxKeys slot (and evict a
+// live key for it).
+func TestKeyedCountsOutsideOneToBurst(t *testing.T) {
+	k := ratelimit.NewKeyed[string](rate.Every(time.Hour), 2, ratelimit.MaxKeys(1))
+	if !k.Allow("live") {
+		t.Fatal("first Allow refused")
+	}
+	if above, zero, negative := k.AllowN("a", 3), k.AllowN("b", 0), k.AllowN("c", -1); above || !zero || negative {
+		t.Fatalf("AllowN with a burst of 2: 3 -> %v, 0 -> %v, -1 -> %v; want false, true, false", above, zero, negative)
+	}
+	if err := k.WaitN(t.Context(), "d", 0); err != nil {
+		t.Fatalf("WaitN(0) = %v, want nil", err)
+	}
+	if k.WaitN(t.Context(), "e", -1) == nil {
+		t.Fatal("WaitN(-1) = nil, want an error")
+	}
+	if s := k.Stats(); s.Keys != 1 || s.Evicted != 0 {
+		t.Fatalf("after counts of 3, 0 and -1 on new keys: Stats = %+v, want only the live key tracked, none evicted", s)
+	}
+}
+
 // TestKeyedSecondChance (issue 24): at MaxKeys, a key used since it was
 // inserted survives the next eviction and an unused one goes first (on one
 // shard, so that the order is the LRU order).

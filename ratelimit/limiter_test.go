@@ -419,6 +419,8 @@ func TestBadInputPanics(t *testing.T) {
 		"New(2e+09, 1)": func() { ratelimit.New(2e9, 1) },
 		"New(7e+08, 1)": func() { ratelimit.New(7e8, 1) },
 		"New(1e-12, 1)": func() { ratelimit.New(1e-12, 1) },
+		// 1s x 3e9 is past the 2^61 ns a bucket may span (New(1, 2e9) is not)
+		"New(1, 3e9)": func() { ratelimit.New(1, 3_000_000_000) },
 	} {
 		func() {
 			defer func() {
@@ -430,4 +432,33 @@ func TestBadInputPanics(t *testing.T) {
 			f()
 		}()
 	}
+	if l := ratelimit.New(1, 2_000_000_000); l.Burst() != 2_000_000_000 {
+		t.Fatalf("New(1, 2e9): Burst %d", l.Burst())
+	}
+	if l := ratelimit.New(1e9, 1); l.Limit() != 1e9 { // 1e9/s, one event a nanosecond, is the highest rate
+		t.Fatalf("New(1e9, 1): Limit %v", l.Limit())
+	}
+}
+
+// TestCountsOutsideOneToBurst: on a bucket in debt (a reservation waits),
+// n = 0 is admitted at once without waiting, as in x/time/rate, and a
+// negative n is refused.
+func TestCountsOutsideOneToBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.New(10, 2)
+		l.AllowN(2)
+		if r := l.Reserve(); r.Delay() != 100*time.Millisecond {
+			t.Fatalf("Reserve on an empty bucket: Delay %v, want 100ms", r.Delay())
+		}
+		if zero, negative := l.AllowN(0), l.AllowN(-1); !zero || negative {
+			t.Fatalf("AllowN(0) = %v, AllowN(-1) = %v; want true, false", zero, negative)
+		}
+		if r := l.ReserveN(0); !r.OK() || r.Delay() != 0 {
+			t.Fatalf("ReserveN(0): OK %v, Delay %v; want true, 0", r.OK(), r.Delay())
+		}
+		start := time.Now()
+		if err := l.WaitN(t.Context(), 0); err != nil || time.Since(start) != 0 {
+			t.Fatalf("WaitN(0) = %v after %v, want nil at once", err, time.Since(start))
+		}
+	})
 }

@@ -242,6 +242,7 @@ func TestMiddlewareKeysIPv6ByPrefix(t *testing.T) {
 		{"[2001:db8:1:2:aaaa::1]:1", nil, "2001:db8:1:2::/64"},
 		{"[2001:db8:1:2:aaaa::1]:1", []ratelimit.MiddlewareOption{ratelimit.IPv6Prefix(48)}, "2001:db8:1::/48"},
 		{"[2001:db8:1:2:aaaa::1]:1", []ratelimit.MiddlewareOption{ratelimit.IPv6Prefix(128)}, "2001:db8:1:2:aaaa::1/128"},
+		{"[2001:db8:1:2:aaaa::1]:1", []ratelimit.MiddlewareOption{ratelimit.IPv6Prefix(1)}, "::/1"}, // 1 and 128 are the bounds
 		{"[fe80::1%eth0]:1", nil, "fe80::/64"},
 		{"[::ffff:192.0.2.1]:1", nil, "192.0.2.1"},
 		{"192.0.2.1:1", nil, "192.0.2.1"},
