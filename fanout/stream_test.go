@@ -560,3 +560,73 @@ func TestStreamUnorderedDoesNotWaitForSlowItems(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamReachesItsLimitAfterIdling: a worker that went idle and was
+// woken for more work is busy again; a burst of slow items that follows
+// must still start up to Limit workers, not leave the stream one worker
+// wide because an idle count only grew.
+func TestStreamReachesItsLimitAfterIdling(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		const limit, burst = 4, 8
+		items := func(yield func(int) bool) {
+			// Two fast items a millisecond apart: the first worker
+			// finishes, goes idle and is woken for the second.
+			for i := range 2 {
+				if !yield(i) {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+			for i := range burst {
+				if !yield(2 + i) {
+					return
+				}
+			}
+		}
+		var m maxTracker
+		got := collect(t, fanout.Stream(t.Context(), items, func(ctx context.Context, i int) (int, error) {
+			if i >= 2 {
+				m.enter()
+				defer m.exit()
+				time.Sleep(10 * time.Millisecond)
+			}
+			return i, nil
+		}, fanout.Limit(limit), fanout.Chunk(1)))
+		if len(got) != 2+burst {
+			t.Fatalf("%d results, want %d", len(got), 2+burst)
+		}
+		if peak := m.max.Load(); peak != limit {
+			t.Fatalf("burst after an idle spell: %d calls at once, want Limit(%d)", peak, limit)
+		}
+	})
+}
+
+// TestStreamChunkHandsOutConsecutiveItems: with Chunk(3) a worker takes
+// three consecutive items at a time, so the two items after a slow one wait
+// for it on its worker, while the next chunk runs on another. A worker may
+// take a chunk before it is full (so that a slow source does not hold items
+// back); with one P the reader fills each chunk before a worker runs, which
+// makes the grouping exact.
+func TestStreamChunkHandsOutConsecutiveItems(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	bubble(t, func(t *testing.T) {
+		start := time.Now()
+		var began [6]atomic.Int64
+		collect(t, fanout.Stream(t.Context(), (&countingSeq{n: 6}).seq, func(ctx context.Context, i int) (int, error) {
+			began[i].Store(int64(time.Since(start)))
+			if i == 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			return i, nil
+		}, fanout.Limit(2), fanout.Chunk(3)))
+		for i := range began {
+			want := time.Duration(0)
+			if i == 1 || i == 2 {
+				want = 10 * time.Millisecond // behind item 0, in its chunk
+			}
+			if got := time.Duration(began[i].Load()); got != want {
+				t.Errorf("item %d began at %v, want %v (Chunk(3): items 0-2 on one worker, 3-5 on another)", i, got, want)
+			}
+		}
+	})
+}
