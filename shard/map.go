@@ -175,31 +175,29 @@ type mapShard[K comparable, V any] struct {
 }
 
 // computation is one LoadOrCompute call running fn for an absent key; other
-// callers for that key wait on done and take val. One that nobody waited on
+// callers for that key wait for it and take val. One that nobody waited on
 // is kept for the shard's next computation, so that a miss allocates only
-// its entry. A shard's computations
-// form a list, searched and changed under its lock: it holds one per key
-// being computed in the shard at the moment, which is few, and costs less
-// to add to and remove from than a map.
+// its entry. A shard's computations form a list, searched and changed under
+// its lock: it holds one per key being computed in the shard at the moment,
+// which is few, and costs less to add to and remove from than a map.
 type computation[K comparable, V any] struct {
-	next     *computation[K, V] // the shard's next one, under mu
-	h        uint64             // k's hash
-	k        K
-	done     sync.WaitGroup // one count, released when fn has returned or panicked
-	finished atomic.Bool    // set just before done is released
-	waiters  int            // callers that found it in the list, under mu: with none, it is reused
-	val      V
-	ok       bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
+	next *computation[K, V] // the shard's next one, under mu
+	h    uint64             // k's hash
+	k    K
+	// running is locked from before the computation is listed until fn
+	// has returned or panicked and its result is stored; a waiter waits by
+	// locking it (and unlocks it at once for the next). Mutex.Lock spins a
+	// little before it parks the goroutine, and a fn of a microsecond or so
+	// ends within the spin: the waiter does not pay for being parked and
+	// woken, which costs far more than such a fn (a parked waiter's P goes
+	// idle, and the wake-up waits for the scheduler to hand it a P again).
+	running sync.Mutex
+	waiters int // callers that found it in the list, under mu: with none, it is reused
+	val     V
+	ok      bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
 }
 
 const minBuckets = 2
-
-// waitSpins is how many times a LoadOrCompute caller waiting for another's
-// fn yields before it blocks. A waiter that parks is woken well after a
-// short fn returns: in the cache workload (fn of about a microsecond) the
-// yields cut wall time per operation markedly at 2 procs, with CPU time
-// unchanged. A long fn costs each waiter only these few yields more.
-const waitSpins = 16
 
 // newTable returns an empty table of n buckets, a power of two, with its
 // mask's log2 in byte 7 of the first bucket's meta word (see ownMask).
@@ -316,8 +314,13 @@ func (m *Map[K, V]) Load(k K) (v V, ok bool) {
 	bk := bucketAt(base, h&mask)
 	meta := bk.meta.Load()
 	if mm := matches(meta, h2(h)); mm != 0 {
-		if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
-			return e.val.load(m.words), true
+		// Nested ifs, not e != nil && e.key == k: the compiler then returns
+		// straight from the hit instead of joining it with the miss (which
+		// reloads every spilled register).
+		if e := slotAt(bk, mm).Load(); e != nil {
+			if e.key == k {
+				return e.val.load(m.words), true
+			}
 		}
 	} else if hasEmpty(meta) && ownMask(base) == mask {
 		return v, false // a miss, with the table's own mask (see tableRef)
@@ -598,8 +601,10 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 		if ptr, mask := tableAt(p, m.shardOf(h)).load(); ptr != nil {
 			bk := bucketAt((*bucket[K, V])(ptr), h&mask)
 			if mm := matches(bk.meta.Load(), h2(h)); mm != 0 {
-				if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
-					return e.val.load(m.words), true
+				if e := slotAt(bk, mm).Load(); e != nil { // nested: see Load
+					if e.key == k {
+						return e.val.load(m.words), true
+					}
 				}
 			}
 		}
@@ -621,17 +626,10 @@ func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 			return v, true
 		}
 		if c := s.computing(h, k); c != nil {
-			if c.waiters == 0 {
-				c.done.Add(1) // released by compute, which sees waiters under mu
-			}
-			c.waiters++
+			c.waiters++ // compute sees it under mu and keeps c for us
 			s.mu.Unlock()
-			// A short fn finishes before a parked waiter would be woken:
-			// yield a few times before blocking on done.
-			for i := 0; i < waitSpins && !c.finished.Load(); i++ {
-				runtime.Gosched()
-			}
-			c.done.Wait()
+			c.running.Lock() // until fn has returned (see computation)
+			c.running.Unlock()
 			if c.ok {
 				return c.val, true
 			}
@@ -643,6 +641,7 @@ func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 		}
 		s.spare = nil
 		c.next, c.h, c.k = s.pending, h, k
+		c.running.Lock() // before it is listed: no waiter gets ahead of fn
 		s.pending = c
 		s.mu.Unlock()
 		return m.compute(s, h, k, fn, c)
@@ -690,14 +689,14 @@ func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *co
 		if c.waiters == 0 {
 			// Off the list and nobody holds it: the next computation in
 			// this shard reuses it rather than allocating.
-			*c = computation[K, V]{}
+			c.running.Unlock()
+			c.next, c.k, c.val, c.ok = nil, *new(K), *new(V), false
 			s.spare = c
 			s.mu.Unlock()
 			return
 		}
 		s.mu.Unlock()
-		c.finished.Store(true)
-		c.done.Done()
+		c.running.Unlock() // the waiters go on; c is theirs now, never reused
 	}()
 	c.val = fn()
 	c.ok = true
