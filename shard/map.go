@@ -389,22 +389,20 @@ type slot struct{ bucket, i uint64 }
 func (m *Map[K, V]) find(t *table[K, V], h uint64, k K) (at slot, found bool) {
 	b := h2(h)
 	free := slot{bucket: ^uint64(0)}
+	base := &t.buckets[0]
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := &t.buckets[i]
+		bk := bucketAt(base, i)
 		meta := bk.meta.Load()
 		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
-			j := uint64(bits.TrailingZeros64(mm) >> 3)
-			if e := bk.slots[j].Load(); e != nil && e.key == k {
-				return slot{i, j}, true
-			}
-		}
-		if free.bucket == ^uint64(0) {
-			for j := range uint64(bucketSlots) {
-				if meta>>(8*j)&0xff < 0x80 {
-					free = slot{i, j}
-					break
+			if e := slotAt(bk, mm).Load(); e != nil { // nested: see Load
+				if e.key == k {
+					return slot{i, uint64(bits.TrailingZeros64(mm) >> 3)}, true
 				}
 			}
+		}
+		// The first empty or deleted slot: its byte's high bit is clear.
+		if fm := ^meta & msb; fm != 0 && free.bucket == ^uint64(0) {
+			free = slot{i, uint64(bits.TrailingZeros64(fm) >> 3)}
 		}
 		if hasEmpty(meta) {
 			return free, false
@@ -428,7 +426,7 @@ func (m *Map[K, V]) writeHash(k K) uint64 {
 	if m.tables.Load() == nil {
 		m.init()
 	}
-	return m.hash(k)
+	return maphash.Comparable(m.seed, k) // m.hash(k), inlined
 }
 
 // hashAndLookup is the lock-free first step of the load-or-store methods:
@@ -453,12 +451,17 @@ func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
 
 // tableOf returns s's table, building it if s has none (locked).
 func (m *Map[K, V]) tableOf(s *mapShard[K, V]) *table[K, V] {
-	t := s.table.Load()
-	if t == nil {
-		// Not smaller than a table published before Clear: see tableRef.
-		t = newTable[K, V](max(m.buckets, int(s.ref.mask.Load())+1))
-		publish(s, t)
+	if t := s.table.Load(); t != nil {
+		return t // small enough to inline into every write
 	}
+	return m.firstTable(s)
+}
+
+// firstTable builds and publishes s's table (locked): not smaller than a
+// table published before Clear (see tableRef).
+func (m *Map[K, V]) firstTable(s *mapShard[K, V]) *table[K, V] {
+	t := newTable[K, V](max(m.buckets, int(s.ref.mask.Load())+1))
+	publish(s, t)
 	return t
 }
 
