@@ -614,13 +614,13 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 		if e := m.lookup(p, h, k); e != nil {
 			return e.val.load(m.words), true
 		}
+		return m.loadOrCompute(h, k, fn)
 	}
-	return m.loadOrCompute(k, fn)
+	return m.loadOrCompute(m.writeHash(k), k, fn) // the map's first write
 }
 
-// loadOrCompute is LoadOrCompute after a miss.
-func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
-	h := m.writeHash(k)
+// loadOrCompute is LoadOrCompute after a miss; h is k's hash.
+func (m *Map[K, V]) loadOrCompute(h uint64, k K, fn func() V) (actual V, loaded bool) {
 	for {
 		s, t := m.lock(h)
 		if at, found := m.find(t, h, k); found {
