@@ -186,11 +186,11 @@ type computation[K comparable, V any] struct {
 	k    K
 	// running is locked from before the computation is listed until fn
 	// has returned or panicked and its result is stored; a waiter waits by
-	// locking it (and unlocks it at once for the next). Mutex.Lock spins a
-	// little before it parks the goroutine, and a fn of a microsecond or so
-	// ends within the spin: the waiter does not pay for being parked and
-	// woken, which costs far more than such a fn (a parked waiter's P goes
-	// idle, and the wake-up waits for the scheduler to hand it a P again).
+	// locking it, then unlocks it for the next waiter. Mutex.Lock spins
+	// briefly before it parks the goroutine, and a short fn often ends
+	// within the spin: the waiter does not pay for being parked and woken,
+	// which can cost far more than a short fn (a parked waiter's P goes
+	// idle, and the wake-up waits for the scheduler to give it a P again).
 	running sync.Mutex
 	waiters int // callers that found it in the list, under mu: with none, it is reused
 	val     V
