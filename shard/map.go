@@ -58,7 +58,6 @@ type Map[K comparable, V any] struct {
 	seed      maphash.Seed
 	shardMask uint64   // len(shards)-1: the hash's top 16 bits, masked, pick the shard (see shardOf)
 	words     wordKind // how values are read and overwritten (see valueCell)
-	strKeys   bool     // K's underlying type is string: hash with maphash.String
 	valEq     bool     // V is comparable, for CompareAndSwap and CompareAndDelete
 	buckets   int      // a shard's first table size, from WithCapacity
 	shards    []mapShard[K, V]
@@ -252,7 +251,6 @@ func (m *Map[K, V]) init() *tableRef {
 	m.seed = maphash.MakeSeed()
 	m.shardMask = uint64(n - 1)
 	m.words = wordKindOf[V]()
-	m.strKeys = reflect.TypeFor[K]().Kind() == reflect.String
 	m.valEq = reflect.TypeFor[V]().Comparable()
 	m.buckets = bucketsFor(m.cfg.capacity, n)
 	m.shards = make([]mapShard[K, V], n)

@@ -288,3 +288,33 @@ func TestZeroMapIsUsable(t *testing.T) {
 		t.Fatalf("Len = %d after 8 Stores, want 8", m.Len())
 	}
 }
+
+// TestClearKeepsItsRoom: after Clear, a shard's next table is as large as
+// the one dropped (as documented), so refilling the map to its old size
+// does not grow it, and every key is found again.
+func TestClearKeepsItsRoom(t *testing.T) {
+	m := shard.NewMap[int, int](shard.WithShards(1))
+	const n = 5000
+	for k := range n {
+		m.Store(k, k)
+	}
+	before := m.Stats().Shards[0]
+	m.Clear()
+	m.Store(0, 1) // builds the shard's next table
+	if slots := m.Stats().Shards[0].Slots; slots != before.Slots {
+		t.Fatalf("first table after Clear has %d slots, want the %d from before Clear", slots, before.Slots)
+	}
+	for k := range n {
+		m.Store(k, k+1)
+	}
+	after := m.Stats().Shards[0]
+	if after.Slots != before.Slots || after.Growths != before.Growths {
+		t.Fatalf("refilled after Clear: %d slots, %d growths; want the %d slots and %d growths from before Clear",
+			after.Slots, after.Growths, before.Slots, before.Growths)
+	}
+	for k := range n {
+		if v, ok := m.Load(k); !ok || v != k+1 {
+			t.Fatalf("Load(%d) = %d, %v after Clear and refill; want %d, true", k, v, ok, k+1)
+		}
+	}
+}
