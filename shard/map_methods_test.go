@@ -318,3 +318,30 @@ func TestClearKeepsItsRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadOrComputeMissAllocatesOnlyTheEntry: a miss with nobody waiting
+// reuses the shard's finished computation record, so it allocates the new
+// entry and nothing else.
+func TestLoadOrComputeMissAllocatesOnlyTheEntry(t *testing.T) {
+	m := shard.NewMap[int, int](shard.WithShards(1))
+	m.LoadOrCompute(1, func() int { return 1 }) // builds the table and the spare record
+	allocs := testing.AllocsPerRun(100, func() {
+		m.Delete(1)
+		m.LoadOrCompute(1, func() int { return 2 })
+	})
+	if allocs != 1 {
+		t.Fatalf("Delete then a LoadOrCompute miss: %v allocations, want 1 (the entry)", allocs)
+	}
+}
+
+// TestLoadOrComputeInAShardWithoutATable: after Clear no shard has a table
+// (and the map's table references stay); LoadOrCompute must take that for
+// a miss and compute, as it must for a key whose shard was never written.
+func TestLoadOrComputeInAShardWithoutATable(t *testing.T) {
+	m := shard.NewMap[string, int]()
+	m.Store("a", 1)
+	m.Clear()
+	if v, loaded := m.LoadOrCompute("b", func() int { return 2 }); v != 2 || loaded {
+		t.Fatalf("LoadOrCompute after Clear = %d, %v; want 2, false", v, loaded)
+	}
+}
