@@ -58,7 +58,6 @@ type Map[K comparable, V any] struct {
 	seed      maphash.Seed
 	shardMask uint64   // len(shards)-1: the hash's top 16 bits, masked, pick the shard (see shardOf)
 	words     wordKind // how values are read and overwritten (see valueCell)
-	strKeys   bool     // K's underlying type is string: hash with maphash.String
 	valEq     bool     // V is comparable, for CompareAndSwap and CompareAndDelete
 	buckets   int      // a shard's first table size, from WithCapacity
 	shards    []mapShard[K, V]
@@ -175,31 +174,29 @@ type mapShard[K comparable, V any] struct {
 }
 
 // computation is one LoadOrCompute call running fn for an absent key; other
-// callers for that key wait on done and take val. One that nobody waited on
+// callers for that key wait for it and take val. One that nobody waited on
 // is kept for the shard's next computation, so that a miss allocates only
-// its entry. A shard's computations
-// form a list, searched and changed under its lock: it holds one per key
-// being computed in the shard at the moment, which is few, and costs less
-// to add to and remove from than a map.
+// its entry. A shard's computations form a list, searched and changed under
+// its lock: it holds one per key being computed in the shard at the moment,
+// which is few, and costs less to add to and remove from than a map.
 type computation[K comparable, V any] struct {
-	next     *computation[K, V] // the shard's next one, under mu
-	h        uint64             // k's hash
-	k        K
-	done     sync.WaitGroup // one count, released when fn has returned or panicked
-	finished atomic.Bool    // set just before done is released
-	waiters  int            // callers that found it in the list, under mu: with none, it is reused
-	val      V
-	ok       bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
+	next *computation[K, V] // the shard's next one, under mu
+	h    uint64             // k's hash
+	k    K
+	// running is locked from before the computation is listed until fn
+	// has returned or panicked and its result is stored; a waiter waits by
+	// locking it, then unlocks it for the next waiter. Mutex.Lock spins
+	// briefly before it parks the goroutine, and a short fn often ends
+	// within the spin: the waiter does not pay for being parked and woken,
+	// which can cost far more than a short fn (a parked waiter's P goes
+	// idle, and the wake-up waits for the scheduler to give it a P again).
+	running sync.Mutex
+	waiters int // callers that found it in the list, under mu: with none, it is reused
+	val     V
+	ok      bool // fn returned (false: it panicked or called runtime.Goexit, and nothing was stored)
 }
 
 const minBuckets = 2
-
-// waitSpins is how many times a LoadOrCompute caller waiting for another's
-// fn yields before it blocks. A waiter that parks is woken well after a
-// short fn returns: in the cache workload (fn of about a microsecond) the
-// yields cut wall time per operation markedly at 2 procs, with CPU time
-// unchanged. A long fn costs each waiter only these few yields more.
-const waitSpins = 16
 
 // newTable returns an empty table of n buckets, a power of two, with its
 // mask's log2 in byte 7 of the first bucket's meta word (see ownMask).
@@ -254,7 +251,6 @@ func (m *Map[K, V]) init() *tableRef {
 	m.seed = maphash.MakeSeed()
 	m.shardMask = uint64(n - 1)
 	m.words = wordKindOf[V]()
-	m.strKeys = reflect.TypeFor[K]().Kind() == reflect.String
 	m.valEq = reflect.TypeFor[V]().Comparable()
 	m.buckets = bucketsFor(m.cfg.capacity, n)
 	m.shards = make([]mapShard[K, V], n)
@@ -316,8 +312,13 @@ func (m *Map[K, V]) Load(k K) (v V, ok bool) {
 	bk := bucketAt(base, h&mask)
 	meta := bk.meta.Load()
 	if mm := matches(meta, h2(h)); mm != 0 {
-		if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
-			return e.val.load(m.words), true
+		// Nested ifs, not e != nil && e.key == k: the compiler then returns
+		// straight from the hit instead of joining it with the miss (which
+		// reloads every spilled register).
+		if e := slotAt(bk, mm).Load(); e != nil {
+			if e.key == k {
+				return e.val.load(m.words), true
+			}
 		}
 	} else if hasEmpty(meta) && ownMask(base) == mask {
 		return v, false // a miss, with the table's own mask (see tableRef)
@@ -386,22 +387,20 @@ type slot struct{ bucket, i uint64 }
 func (m *Map[K, V]) find(t *table[K, V], h uint64, k K) (at slot, found bool) {
 	b := h2(h)
 	free := slot{bucket: ^uint64(0)}
+	base := &t.buckets[0]
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		bk := &t.buckets[i]
+		bk := bucketAt(base, i)
 		meta := bk.meta.Load()
 		for mm := matches(meta, b); mm != 0; mm &= mm - 1 {
-			j := uint64(bits.TrailingZeros64(mm) >> 3)
-			if e := bk.slots[j].Load(); e != nil && e.key == k {
-				return slot{i, j}, true
-			}
-		}
-		if free.bucket == ^uint64(0) {
-			for j := range uint64(bucketSlots) {
-				if meta>>(8*j)&0xff < 0x80 {
-					free = slot{i, j}
-					break
+			if e := slotAt(bk, mm).Load(); e != nil { // nested: see Load
+				if e.key == k {
+					return slot{i, uint64(bits.TrailingZeros64(mm) >> 3)}, true
 				}
 			}
+		}
+		// The first empty or deleted slot: its byte's high bit is clear.
+		if fm := ^meta & msb; fm != 0 && free.bucket == ^uint64(0) {
+			free = slot{i, uint64(bits.TrailingZeros64(fm) >> 3)}
 		}
 		if hasEmpty(meta) {
 			return free, false
@@ -425,7 +424,7 @@ func (m *Map[K, V]) writeHash(k K) uint64 {
 	if m.tables.Load() == nil {
 		m.init()
 	}
-	return m.hash(k)
+	return maphash.Comparable(m.seed, k) // m.hash(k), inlined
 }
 
 // hashAndLookup is the lock-free first step of the load-or-store methods:
@@ -450,12 +449,17 @@ func (m *Map[K, V]) lock(h uint64) (*mapShard[K, V], *table[K, V]) {
 
 // tableOf returns s's table, building it if s has none (locked).
 func (m *Map[K, V]) tableOf(s *mapShard[K, V]) *table[K, V] {
-	t := s.table.Load()
-	if t == nil {
-		// Not smaller than a table published before Clear: see tableRef.
-		t = newTable[K, V](max(m.buckets, int(s.ref.mask.Load())+1))
-		publish(s, t)
+	if t := s.table.Load(); t != nil {
+		return t // small enough to inline into every write
 	}
+	return m.firstTable(s)
+}
+
+// firstTable builds and publishes s's table (locked): not smaller than a
+// table published before Clear (see tableRef).
+func (m *Map[K, V]) firstTable(s *mapShard[K, V]) *table[K, V] {
+	t := newTable[K, V](max(m.buckets, int(s.ref.mask.Load())+1))
+	publish(s, t)
 	return t
 }
 
@@ -598,21 +602,23 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 		if ptr, mask := tableAt(p, m.shardOf(h)).load(); ptr != nil {
 			bk := bucketAt((*bucket[K, V])(ptr), h&mask)
 			if mm := matches(bk.meta.Load(), h2(h)); mm != 0 {
-				if e := slotAt(bk, mm).Load(); e != nil && e.key == k {
-					return e.val.load(m.words), true
+				if e := slotAt(bk, mm).Load(); e != nil { // nested: see Load
+					if e.key == k {
+						return e.val.load(m.words), true
+					}
 				}
 			}
 		}
 		if e := m.lookup(p, h, k); e != nil {
 			return e.val.load(m.words), true
 		}
+		return m.loadOrCompute(h, k, fn)
 	}
-	return m.loadOrCompute(k, fn)
+	return m.loadOrCompute(m.writeHash(k), k, fn) // the map's first write
 }
 
-// loadOrCompute is LoadOrCompute after a miss.
-func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
-	h := m.writeHash(k)
+// loadOrCompute is LoadOrCompute after a miss; h is k's hash.
+func (m *Map[K, V]) loadOrCompute(h uint64, k K, fn func() V) (actual V, loaded bool) {
 	for {
 		s, t := m.lock(h)
 		if at, found := m.find(t, h, k); found {
@@ -621,17 +627,10 @@ func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 			return v, true
 		}
 		if c := s.computing(h, k); c != nil {
-			if c.waiters == 0 {
-				c.done.Add(1) // released by compute, which sees waiters under mu
-			}
-			c.waiters++
+			c.waiters++ // compute sees it under mu and keeps c for us
 			s.mu.Unlock()
-			// A short fn finishes before a parked waiter would be woken:
-			// yield a few times before blocking on done.
-			for i := 0; i < waitSpins && !c.finished.Load(); i++ {
-				runtime.Gosched()
-			}
-			c.done.Wait()
+			c.running.Lock() // until fn has returned (see computation)
+			c.running.Unlock()
 			if c.ok {
 				return c.val, true
 			}
@@ -643,6 +642,7 @@ func (m *Map[K, V]) loadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 		}
 		s.spare = nil
 		c.next, c.h, c.k = s.pending, h, k
+		c.running.Lock() // before it is listed: no waiter gets ahead of fn
 		s.pending = c
 		s.mu.Unlock()
 		return m.compute(s, h, k, fn, c)
@@ -690,14 +690,14 @@ func (m *Map[K, V]) compute(s *mapShard[K, V], h uint64, k K, fn func() V, c *co
 		if c.waiters == 0 {
 			// Off the list and nobody holds it: the next computation in
 			// this shard reuses it rather than allocating.
-			*c = computation[K, V]{}
+			c.running.Unlock()
+			c.next, c.k, c.val, c.ok = nil, *new(K), *new(V), false
 			s.spare = c
 			s.mu.Unlock()
 			return
 		}
 		s.mu.Unlock()
-		c.finished.Store(true)
-		c.done.Done()
+		c.running.Unlock() // the waiters go on; c is theirs now, never reused
 	}()
 	c.val = fn()
 	c.ok = true

@@ -288,3 +288,60 @@ func TestZeroMapIsUsable(t *testing.T) {
 		t.Fatalf("Len = %d after 8 Stores, want 8", m.Len())
 	}
 }
+
+// TestClearKeepsItsRoom: after Clear, a shard's next table is as large as
+// the one dropped (as documented), so refilling the map to its old size
+// does not grow it, and every key is found again.
+func TestClearKeepsItsRoom(t *testing.T) {
+	m := shard.NewMap[int, int](shard.WithShards(1))
+	const n = 5000
+	for k := range n {
+		m.Store(k, k)
+	}
+	before := m.Stats().Shards[0]
+	m.Clear()
+	m.Store(0, 1) // builds the shard's next table
+	if slots := m.Stats().Shards[0].Slots; slots != before.Slots {
+		t.Fatalf("first table after Clear has %d slots, want the %d from before Clear", slots, before.Slots)
+	}
+	for k := range n {
+		m.Store(k, k+1)
+	}
+	after := m.Stats().Shards[0]
+	if after.Slots != before.Slots || after.Growths != before.Growths {
+		t.Fatalf("refilled after Clear: %d slots, %d growths; want the %d slots and %d growths from before Clear",
+			after.Slots, after.Growths, before.Slots, before.Growths)
+	}
+	for k := range n {
+		if v, ok := m.Load(k); !ok || v != k+1 {
+			t.Fatalf("Load(%d) = %d, %v after Clear and refill; want %d, true", k, v, ok, k+1)
+		}
+	}
+}
+
+// TestLoadOrComputeMissAllocatesOnlyTheEntry: a miss with nobody waiting
+// reuses the shard's finished computation record, so it allocates the new
+// entry and nothing else.
+func TestLoadOrComputeMissAllocatesOnlyTheEntry(t *testing.T) {
+	m := shard.NewMap[int, int](shard.WithShards(1))
+	m.LoadOrCompute(1, func() int { return 1 }) // builds the table and the spare record
+	allocs := testing.AllocsPerRun(100, func() {
+		m.Delete(1)
+		m.LoadOrCompute(1, func() int { return 2 })
+	})
+	if allocs != 1 {
+		t.Fatalf("Delete then a LoadOrCompute miss: %v allocations, want 1 (the entry)", allocs)
+	}
+}
+
+// TestLoadOrComputeInAShardWithoutATable: after Clear no shard has a table
+// (and the map's table references stay); LoadOrCompute must take that for
+// a miss and compute, as it must for a key whose shard was never written.
+func TestLoadOrComputeInAShardWithoutATable(t *testing.T) {
+	m := shard.NewMap[string, int]()
+	m.Store("a", 1)
+	m.Clear()
+	if v, loaded := m.LoadOrCompute("b", func() int { return 2 }); v != 2 || loaded {
+		t.Fatalf("LoadOrCompute after Clear = %d, %v; want 2, false", v, loaded)
+	}
+}

@@ -79,3 +79,25 @@ func TestProbeWithASmallerMaskEnds(t *testing.T) {
 
 // full reports whether every slot of a bucket's meta word holds a key.
 func full(meta uint64) bool { return meta&msb == msb }
+
+// TestReadersTakeAnEmptiedSlotForAMiss puts a slot in the state a lock-free
+// reader can see while Delete removes its entry: the meta byte still
+// matches the key, but the slot is already empty. Load and LoadOrCompute's
+// first-bucket shortcut must take that for a miss (not dereference it):
+// Load reports the key missing, LoadOrCompute computes it.
+func TestReadersTakeAnEmptiedSlotForAMiss(t *testing.T) {
+	m := NewMap[int, int](WithShards(1))
+	m.Store(1, 10)
+	tb := m.shards[0].table.Load()
+	at, found := m.find(tb, m.hash(1), 1)
+	if !found {
+		t.Fatal("stored key not found")
+	}
+	tb.buckets[at.bucket].slots[at.i].Store(nil) // meta byte left as it was
+	if v, ok := m.Load(1); ok {
+		t.Fatalf("Load(1) = %d, true with its slot emptied; want a miss", v)
+	}
+	if v, loaded := m.LoadOrCompute(1, func() int { return 20 }); v != 20 || loaded {
+		t.Fatalf("LoadOrCompute(1) = %d, %v with its slot emptied; want 20, false (computed)", v, loaded)
+	}
+}

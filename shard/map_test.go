@@ -328,10 +328,12 @@ func TestWithShardsRejectsBadCounts(t *testing.T) {
 	shard.NewMap[int, int](shard.WithShards(1 << 16)) // the largest allowed
 }
 
-// TestMapReadersSeeOnlyStoredValues runs lock-free readers against writers
-// that store, overwrite, delete and grow the tables: a reader must only ever
-// see a value some writer stored for that very key (values encode their
-// key), never one from another key or a half-written entry.
+// TestMapReadersSeeOnlyStoredValues runs lock-free readers (Load, and
+// LoadOrCompute, whose hit path is Load's written out again) against
+// writers that store, overwrite, delete and grow the tables: a reader must
+// only ever see a value some writer stored for that very key (values encode
+// their key), never one from another key or a half-written entry, and must
+// take a slot emptied under it for a miss.
 func TestMapReadersSeeOnlyStoredValues(t *testing.T) {
 	m := shard.NewMap[int, int](shard.WithShards(4))
 	stop := make(chan struct{})
@@ -348,6 +350,12 @@ func TestMapReadersSeeOnlyStoredValues(t *testing.T) {
 				if v, ok := m.Load(k); ok && v/1_000_000 != k {
 					t.Errorf("Load(%d) = %d: a value stored for key %d", k, v, v/1_000_000)
 					return
+				}
+				if r%2 == 1 {
+					if v, _ := m.LoadOrCompute(k, func() int { return k * 1_000_000 }); v/1_000_000 != k {
+						t.Errorf("LoadOrCompute(%d) = %d: a value stored for key %d", k, v, v/1_000_000)
+						return
+					}
 				}
 			}
 		})
