@@ -88,11 +88,7 @@ func TestAdaptiveLatencyWithinToleranceKeepsTheLimit(t *testing.T) {
 func TestAdaptiveToleranceOneAcceptsTheNoLoadLatency(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := shed.NewAdaptive(shed.Limits(10, 2, 100), shed.Tolerance(1))
-		held := holdAll(t, a, 5)
-		time.Sleep(100 * time.Millisecond)
-		for _, p := range held {
-			p.Release(shed.Success)
-		}
+		roundTrip(t, a, 5, 100*time.Millisecond, shed.Success)
 		if got := a.Stats().Limit; got != 20 {
 			t.Fatalf("a first window with half the limit in use at its own no-load latency, Tolerance(1): limit %d, want 20", got)
 		}

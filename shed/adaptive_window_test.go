@@ -24,6 +24,17 @@ func holdAll(t *testing.T, a *shed.Adaptive, n int) []shed.Permit {
 	return held
 }
 
+// roundTrip holds n Critical permits of a for d, then releases them all
+// with o: n requests that each took d.
+func roundTrip(t *testing.T, a *shed.Adaptive, n int, d time.Duration, o shed.Outcome) {
+	t.Helper()
+	held := holdAll(t, a, n)
+	time.Sleep(d)
+	for _, p := range held {
+		p.Release(o)
+	}
+}
+
 // clients runs n closed-loop clients against a until the clock reaches
 // until: each acquires a Critical permit, holds it for service and
 // releases it with Success (a refused client waits a millisecond).
@@ -70,11 +81,7 @@ func TestAdaptiveSlowStartStepsEveryRoundTripOrTwo(t *testing.T) {
 func TestAdaptiveUpdatesOncePerWindowAfterSlowStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := shed.NewAdaptive(shed.Limits(10, 2, 100))
-		held := holdAll(t, a, 10)
-		time.Sleep(100 * time.Millisecond)
-		for _, p := range held {
-			p.Release(shed.Dropped) // ends slow start: 10 -> 9
-		}
+		roundTrip(t, a, 10, 100*time.Millisecond, shed.Dropped) // ends slow start: 10 -> 9
 		if got := a.Stats().Limit; got != 9 {
 			t.Fatalf("after a window of drops: limit %d, want 9", got)
 		}
@@ -110,11 +117,7 @@ func TestAdaptiveSlowStartStepsWhenHalfTheLimitHasAnswered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := shed.NewAdaptive(shed.Limits(4, 2, 100))
 		time.Sleep(30 * time.Millisecond)
-		held := holdAll(t, a, 2)
-		time.Sleep(10 * time.Millisecond)
-		for _, p := range held {
-			p.Release(shed.Success)
-		}
+		roundTrip(t, a, 2, 10*time.Millisecond, shed.Success)
 		if got := a.Stats().Limit; got != 8 {
 			t.Fatalf("two 10ms requests (half the limit of 4) completed 40ms into slow start: limit %d, want 8", got)
 		}

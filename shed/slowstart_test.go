@@ -55,20 +55,12 @@ func TestAdaptiveSlowStartStopsAtTheQueue(t *testing.T) {
 func TestAdaptiveSlowStartEndsWhenAQueueStartsToForm(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := shed.NewAdaptive(shed.Limits(10, 2, 100))
-		held := holdAll(t, a, 5)
-		time.Sleep(100 * time.Millisecond)
-		for _, p := range held {
-			p.Release(shed.Success) // the first window: no-load 100ms, 10 -> 20
-		}
+		roundTrip(t, a, 5, 100*time.Millisecond, shed.Success) // the first window: no-load 100ms, 10 -> 20
 		if got := a.Stats().Limit; got != 20 {
 			t.Fatalf("after the first window: limit %d, want 20", got)
 		}
 		time.Sleep(100 * time.Millisecond) // past a no-load latency since the doubling
-		held = holdAll(t, a, 10)
-		time.Sleep(140 * time.Millisecond)
-		for _, p := range held {
-			p.Release(shed.Success)
-		}
+		roundTrip(t, a, 10, 140*time.Millisecond, shed.Success)
 		if got := a.Stats().Limit; got >= 40 || got < 20 {
 			t.Fatalf("a window at 1.4x the no-load latency with half the limit of 20 in use: limit %d, want slow start over (below 40) and no shrink", got)
 		}
