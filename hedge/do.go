@@ -221,8 +221,8 @@ func run[T any](ctx context.Context, h *Hedger, fn func(context.Context) (T, err
 	var held *outcome[T]
 	// finish ends the call: it cancels every attempt but keep (-1: none),
 	// then lets late results be discarded, then answers a held outcome
-	// that is not returned. Cancelling first means a loser's discard never
-	// waits on a body that streams until cancelled.
+	// that is not returned. (A loser also cancels its own context before
+	// its discard runs, so that order does not rest on this one.)
 	finish := func(keep int) {
 		for i, a := range attempts {
 			if i != keep {
