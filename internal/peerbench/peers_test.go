@@ -109,15 +109,17 @@ func BenchmarkShed(b *testing.B) {
 // BenchmarkShedFrontier shows the trade the Shed suite's goodput makes
 // with its p99, at 2x and 4x capacity: fixed limits (NewInFlight(n), which
 // admits 90% of n for the suite's Sheddable requests) from below the
-// backend's 4 slots to deep queues, beside failsafe-go's defaults and an
-// untuned NewAdaptive(). In a one-second trial, the queue a shedder keeps
-// in front of the backend is served after the load stops and counts as
-// goodput, so goodput and p99 rise together with the depth of that queue;
-// the curve of fixed limits says how much goodput a given p99 can buy, and
-// where each adaptive limiter landed on it. Each trial also reports the
-// limit the shedder ended with: failsafe-go's recent window (at least 1 s
-// and 50 samples, by default) leaves its initial limit of 20 about where
-// it started for the whole trial.
+// backend's 4 slots to deep queues, beside failsafe-go's defaults, an
+// untuned NewAdaptive() and the unprotected backend (impl=none, the
+// suite's baseline). A deeper queue rides out gaps in the arrivals, so
+// goodput and p99 rise together with the depth of the queue a shedder
+// keeps (the trial counts only requests sent while the load lasts, see
+// suites.OpenLoopSustained); the curve of fixed limits says how much
+// goodput a given p99 can buy, and where each adaptive limiter landed on
+// it. Each trial also reports the limit the shedder ended with (0 for
+// none, which has no limit): failsafe-go's recent window (at least 1 s and
+// 50 samples, by default) leaves its initial limit of 20 about where it
+// started for the whole trial.
 //
 //	go test -run '^$' -bench '^BenchmarkShedFrontier$' -cpu 2 -count 6 -benchtime 1x | benchstat -col /impl -
 func BenchmarkShedFrontier(b *testing.B) {
@@ -126,7 +128,7 @@ func BenchmarkShedFrontier(b *testing.B) {
 		wrap  func(http.Handler) http.Handler
 		limit func() int // after a trial
 	}
-	var shedders []shedder
+	shedders := []shedder{{"none", func(h http.Handler) http.Handler { return h }, func() int { return 0 }}}
 	for _, n := range []int{4, 6, 8, 12, 16, 24} {
 		shedders = append(shedders, shedder{fmt.Sprintf("inflight-%d", n),
 			func(h http.Handler) http.Handler { return shed.Middleware(shed.NewInFlight(n), h) },
