@@ -18,9 +18,10 @@ import (
 // Keys are hashed with a seed drawn per map (hash/maphash), so which keys
 // share a shard or a bucket differs from map to map and run to run: a
 // client cannot aim keys at one shard or one bucket. Each shard is an
-// open-addressing table of 64-byte buckets: seven pointers to entries and a
-// meta word holding seven bits of each key's hash, so Load compares seven
-// hash bytes at once and dereferences only the entry that matches. Load runs
+// open-addressing table of buckets that each fill one 64-byte cache line:
+// seven pointers to entries and a meta word holding seven bits of each key's
+// hash, so Load compares seven hash bytes at once and dereferences only the
+// entry that matches. Load runs
 // with atomic loads only, so readers on every CPU proceed in parallel and
 // never wait for a writer; writers take the shard's mutex. Overwriting a
 // word-sized value (an int, a pointer, a struct of at most eight bytes)
@@ -74,7 +75,7 @@ type entry[K comparable, V any] struct {
 }
 
 // bucketSlots is the number of entries per bucket: with the meta word, a
-// bucket fills one 64-byte cache line.
+// bucket fills one 64-byte cache line (newBuckets makes it start on one).
 const bucketSlots = 7
 
 // bucket is one cache line of a table: seven slots and a meta word whose
@@ -201,7 +202,7 @@ const minBuckets = 2
 // newTable returns an empty table of n buckets, a power of two, with its
 // mask's log2 in byte 7 of the first bucket's meta word (see ownMask).
 func newTable[K comparable, V any](n int) *table[K, V] {
-	t := &table[K, V]{buckets: make([]bucket[K, V], n), mask: uint64(n - 1)}
+	t := &table[K, V]{buckets: newBuckets[K, V](n), mask: uint64(n - 1)}
 	t.buckets[0].meta.Store(uint64(bits.TrailingZeros(uint(n))) << 56)
 	return t
 }
