@@ -21,13 +21,12 @@ import (
 // open-addressing table of buckets that each fill one 64-byte cache line:
 // seven pointers to entries and a meta word holding seven bits of each key's
 // hash, so Load compares seven hash bytes at once and dereferences only the
-// entry that matches. Load runs
-// with atomic loads only, so readers on every CPU proceed in parallel and
-// never wait for a writer; writers take the shard's mutex. Overwriting a
-// word-sized value (an int, a pointer, a struct of at most eight bytes)
-// writes it into its entry in place with one atomic store and allocates
-// nothing; a larger value is published as a new entry (one allocation: the
-// price of lock-free reads), as is every new key. Shards' locks are padded
+// entry that matches. Load runs with atomic loads only, so readers on every
+// CPU proceed in parallel and never wait for a writer; writers take the
+// shard's mutex. Overwriting a word-sized value (an int, a pointer, a
+// struct of at most eight bytes) writes it into its entry in place with one
+// atomic store and allocates nothing; a larger value is published as a new
+// entry (one allocation: the price of lock-free reads), as is every new key. Shards' locks are padded
 // apart so two never share a cache line, and what readers use to find each
 // shard's table is packed apart from the locks, so writers never invalidate
 // the line a reader needs first. A lookup follows as few pointers as a
