@@ -123,6 +123,37 @@ func TestCounterSurvivesGOMAXPROCSChanges(t *testing.T) {
 	})
 }
 
+// TestCounterGrowsByOneP grows GOMAXPROCS from 1 to 2, so that every Add
+// on the new P has the index one past the first generation's last cell:
+// the bound is i < len, and an Add there must start a generation, not
+// index past the end.
+func TestCounterGrowsByOneP(t *testing.T) {
+	orig := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(orig) })
+	for _, zero := range []bool{false, true} {
+		runtime.GOMAXPROCS(1)
+		c := shard.NewCounter()
+		if zero {
+			c = new(shard.Counter)
+		}
+		c.Add(1)
+		runtime.GOMAXPROCS(2)
+		const goroutines, adds = 64, 1000
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for range adds {
+					c.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if got, want := c.Load(), int64(1+goroutines*adds); got != want {
+			t.Fatalf("zero Counter %v: Load() = %d, want %d", zero, got, want)
+		}
+	}
+}
+
 func TestCounterStats(t *testing.T) {
 	orig := runtime.GOMAXPROCS(0)
 	t.Cleanup(func() { runtime.GOMAXPROCS(orig) })
