@@ -31,7 +31,11 @@ import (
 // shard's table is packed apart from the locks, so writers never invalidate
 // the line a reader needs first. A lookup follows as few pointers as a
 // single-table map does: the map, the shard's table reference, the bucket,
-// the entry.
+// the entry. But which table reference it follows depends on the key's
+// hash, so that load waits for the hash, where a single table's header is
+// loaded while the key is hashed: on a few hot keys that stay in the
+// cache, one goroutine pays that one load on every lookup, which a
+// single-table map does not.
 //
 // Where it wins and where it loses (BenchmarkMap; the figures for your
 // hardware come from cmd/breakeven): with several goroutines on read-mostly
