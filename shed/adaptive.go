@@ -97,7 +97,7 @@ type Adaptive struct {
 	slowStart    bool          // doubling per round trip until a queue forms
 	overStreak   int           // windows in a row with latency beyond the tolerance
 	streakLimit  float64       // the limit when the streak began
-	streakMean   time.Duration // the first window mean of the streak
+	streakMean   time.Duration // the highest window mean of the streak before the limit halved
 	lowWindows   int           // windows of the streak run under half its first limit
 	lowMin       time.Duration // the lowest window mean of those
 	beyondLittle int           // windows in a row slower than any queue of ours explains
@@ -314,13 +314,8 @@ func (a *Adaptive) update() {
 // while the limit halves is not our queue: the estimate came from a faster
 // phase (health checks, cached answers, 429s) or the service itself got
 // slower. A long overload does not look stale: under it the latency
-// follows the limit down. Known false positive, left for a follow-up: when
-// the service loses capacity in the middle of an overload, the run of slow
-// windows starts from the overload's steady mean (at the tolerance), our
-// own queue drains back to it just as the limit halves, and the check
-// fires once: the limit drops to the minimum and slow start brings it back
-// within a few round trips, with the estimate unchanged. Taking the
-// comparison from the run's highest mean, not its first, would avoid it.
+// follows the limit down, and so does a capacity loss in the middle of one
+// (see streakMean).
 func (a *Adaptive) stale(over bool) bool {
 	if !over || a.slowStart {
 		a.overStreak, a.lowWindows = 0, 0
@@ -340,6 +335,14 @@ func (a *Adaptive) stale(over bool) bool {
 			a.lowMin = a.recent
 		}
 		a.lowWindows++
+	} else {
+		// Judged against the streak's highest mean before the halving,
+		// not its first: when the service loses capacity in the middle
+		// of an overload, the streak starts at the overload's steady
+		// mean, the latency then jumps (our queue behind less capacity)
+		// and falls back to that mean as the limit halves, which is our
+		// queue following the limit down, not a stale estimate.
+		a.streakMean = max(a.streakMean, a.recent)
 	}
 	return a.lowWindows >= 2 && float64(a.lowMin) >= 0.9*float64(a.streakMean)
 }

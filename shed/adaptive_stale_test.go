@@ -153,3 +153,53 @@ func TestAdaptiveQueueThatShrinksWithTheLimitIsNotStale(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptiveCapacityLossInOverloadIsNotStale: a backend of 32 slots x 10
+// ms at twice its capacity loses 20 slots in the middle of the overload.
+// The latency jumps (a queue of ours forms behind the 12 slots left) and
+// falls back as the limit shrinks: that is our queue following the limit
+// down, not a stale estimate, so the limit must not drop to a probe's few
+// requests. Judged against the run's first slow window, whose mean was the
+// overload's steady one, the drained queue looked like latency that stayed
+// put, and the limit fell to the probe level once.
+func TestAdaptiveCapacityLossInOverloadIsNotStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := shed.NewAdaptive()
+		slots := make(chan struct{}, 32)
+		lost, done := make(chan struct{}), make(chan struct{})
+		go func() { // takes 20 slots 3s in, gives them back at the end
+			time.Sleep(3 * time.Second)
+			for range 20 {
+				slots <- struct{}{}
+			}
+			close(lost)
+			<-done
+			for range 20 {
+				<-slots
+			}
+		}()
+		lowest := 1 << 30
+		watched := make(chan struct{})
+		go func() { // the lowest limit from the loss to the end, every ms
+			defer close(watched)
+			<-lost
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(time.Millisecond):
+					lowest = min(lowest, a.Stats().Limit)
+				}
+			}
+		}()
+		simulate(a, 6400, 6*time.Second, slots)
+		close(done)
+		<-watched
+		if lowest <= 4 {
+			t.Fatalf("after the backend lost 20 of 32 slots under a 2x overload the limit fell to %d: the estimate was taken for stale and re-measured (Stats %+v)", lowest, a.Stats())
+		}
+		if s := a.Stats(); s.MinLatency > 15*time.Millisecond {
+			t.Fatalf("no-load estimate %v after the overload, want about 10ms", s.MinLatency)
+		}
+	})
+}
