@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math"
 	"math/bits"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"sync"
@@ -15,27 +16,29 @@ import (
 // Map is a hash map split into shards, for maps that many goroutines read
 // and some write at once. Reads take no lock and write no shared memory.
 //
-// Keys are hashed with a seed drawn per map (hash/maphash), so which keys
-// share a shard or a bucket differs from map to map and run to run: a
-// client cannot aim keys at one shard or one bucket. Each shard is an
-// open-addressing table of buckets that each fill one 64-byte cache line:
-// seven pointers to entries and a meta word holding seven bits of each key's
-// hash, so Load compares seven hash bytes at once and dereferences only the
-// entry that matches. Load runs with atomic loads only, so readers on every
-// CPU proceed in parallel and never wait for a writer; writers take the
-// shard's mutex. Overwriting a word-sized value (an int, a pointer, a
-// struct of at most eight bytes) writes it into its entry in place with one
-// atomic store and allocates nothing; a larger value is published as a new
-// entry (one allocation: the price of lock-free reads), as is every new key. Shards' locks are padded
-// apart so two never share a cache line, and what readers use to find each
-// shard's table is packed apart from the locks, so writers never invalidate
-// the line a reader needs first. A lookup follows as few pointers as a
-// single-table map does: the map, the shard's table reference, the bucket,
-// the entry. But which table reference it follows depends on the key's
-// hash, so that load waits for the hash, where a single table's header is
-// loaded while the key is hashed: on a few hot keys that stay in the
-// cache, one goroutine pays that one load on every lookup, which a
-// single-table map does not.
+// Keys are hashed with a seed drawn per map (the runtime's seeded hash, as
+// in hash/maphash), so which keys share a shard or a bucket differs from map
+// to map and run to run: a client cannot aim keys at one shard or one
+// bucket. Each shard is an open-addressing table of buckets that each fill
+// one 64-byte cache line: seven pointers to entries and a meta word holding
+// seven bits of each key's hash, so Load compares seven hash bytes at once
+// and dereferences only the entry that matches. Load runs with atomic loads
+// only, so readers on every CPU proceed in parallel and never wait for a
+// writer; writers take the shard's mutex. Overwriting a word-sized value (an
+// int, a pointer, a struct of at most eight bytes) writes it into its entry
+// in place with one atomic store and allocates nothing; a larger value is
+// published as a new entry (one allocation: the price of lock-free reads),
+// as is every new key. Shards' locks are padded apart so two never share a
+// cache line, and what readers use to find each shard's table is packed
+// apart from the locks, so writers never invalidate the line a reader needs
+// first. A lookup follows as few pointers as a single-table map does: the
+// map, the shard's table reference, the bucket, the entry. But which table
+// reference it follows depends on the key's hash, so that load waits for the
+// hash, where a single table's header is loaded while the key is hashed: on
+// a few hot keys that stay in the cache, one goroutine pays that one load on
+// every lookup, which a single-table map does not. String keys make up for
+// it: they are hashed by the runtime's string hash called directly, not
+// through the generic path (see hash).
 //
 // Where it wins and where it loses (BenchmarkMap; the figures for your
 // hardware come from cmd/breakeven): with several goroutines on read-mostly
@@ -60,6 +63,7 @@ type Map[K comparable, V any] struct {
 	// and read only after a load of tables returned non-nil.
 	tables    atomic.Pointer[tableRef]
 	seed      maphash.Seed
+	strSeed   uintptr  // nonzero: K is a string type, hashed with memhash and this seed (see hash)
 	shardMask uint64   // len(shards)-1: the hash's top 16 bits, masked, pick the shard (see shardOf)
 	words     wordKind // how values are read and overwritten (see valueCell)
 	valEq     bool     // V is comparable, for CompareAndSwap and CompareAndDelete
@@ -253,6 +257,9 @@ func (m *Map[K, V]) init() *tableRef {
 		n = min(ceilPow2(defaultShardsPerP*runtime.GOMAXPROCS(0)), maxShards)
 	}
 	m.seed = maphash.MakeSeed()
+	if memhashLinked && reflect.TypeFor[K]().Kind() == reflect.String {
+		m.strSeed = uintptr(rand.Uint64()) | 1
+	}
 	m.shardMask = uint64(n - 1)
 	m.words = wordKindOf[V]()
 	m.valEq = reflect.TypeFor[V]().Comparable()
@@ -307,7 +314,12 @@ func (m *Map[K, V]) Load(k K) (v V, ok bool) {
 	if p == nil {
 		return v, false
 	}
-	h := maphash.Comparable(m.seed, k) // m.hash(k)
+	var h uint64 // m.hash(k), written out
+	if m.strSeed != 0 {
+		h = stringHash(*(*string)(unsafe.Pointer(&k)), m.strSeed)
+	} else {
+		h = maphash.Comparable(m.seed, k)
+	}
 	ptr, mask := tableAt(p, m.shardOf(h)).load()
 	if ptr == nil {
 		return v, false
@@ -428,7 +440,10 @@ func (m *Map[K, V]) writeHash(k K) uint64 {
 	if m.tables.Load() == nil {
 		m.init()
 	}
-	return maphash.Comparable(m.seed, k) // m.hash(k), inlined
+	if m.strSeed != 0 { // m.hash(k), written out
+		return stringHash(*(*string)(unsafe.Pointer(&k)), m.strSeed)
+	}
+	return maphash.Comparable(m.seed, k)
 }
 
 // hashAndLookup is the lock-free first step of the load-or-store methods:
@@ -602,7 +617,12 @@ func (m *Map[K, V]) LoadOrCompute(k K, fn func() V) (actual V, loaded bool) {
 	// again here (a call to Load costs every hit measurably), then the
 	// lock-free lookup; only a miss goes on to loadOrCompute.
 	if p := m.tables.Load(); p != nil {
-		h := maphash.Comparable(m.seed, k) // m.hash(k)
+		var h uint64 // m.hash(k), written out
+		if m.strSeed != 0 {
+			h = stringHash(*(*string)(unsafe.Pointer(&k)), m.strSeed)
+		} else {
+			h = maphash.Comparable(m.seed, k)
+		}
 		if ptr, mask := tableAt(p, m.shardOf(h)).load(); ptr != nil {
 			bk := bucketAt((*bucket[K, V])(ptr), h&mask)
 			if mm := matches(bk.meta.Load(), h2(h)); mm != 0 {
