@@ -29,6 +29,9 @@ var bucketSkew [bits.UintSize]atomic.Uint32
 // aligns a table itself (smaller or larger ones, or another runtime), the
 // table is a plain slice.
 func newBuckets[K comparable, V any](n int) []bucket[K, V] {
+	if unsafe.Sizeof(bucket[K, V]{}) != cacheLine {
+		return make([]bucket[K, V], n) // 32-bit: a bucket is not a line
+	}
 	size := bits.TrailingZeros(uint(n))
 	skew := uintptr(bucketSkew[size].Load())
 	if skew == 0 {

@@ -257,7 +257,9 @@ func (m *Map[K, V]) init() *tableRef {
 		n = min(ceilPow2(defaultShardsPerP*runtime.GOMAXPROCS(0)), maxShards)
 	}
 	m.seed = maphash.MakeSeed()
-	if memhashLinked && reflect.TypeFor[K]().Kind() == reflect.String {
+	// memhash returns a uintptr: on 32-bit platforms it would leave the
+	// top half of the hash, which picks the shard and h2, empty.
+	if memhashLinked && unsafe.Sizeof(uintptr(0)) == 8 && reflect.TypeFor[K]().Kind() == reflect.String {
 		m.strSeed = uintptr(rand.Uint64()) | 1
 	}
 	m.shardMask = uint64(n - 1)
