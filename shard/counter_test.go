@@ -32,18 +32,24 @@ func forEachCounter(t *testing.T, f func(t *testing.T, c counter)) {
 	}
 }
 
+// addFrom adds 1 to c adds times from each of goroutines goroutines at
+// once, and returns when all are done.
+func addFrom(c interface{ Add(int64) }, goroutines, adds int) {
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range adds {
+				c.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestCounterConcurrentAddsSumExactly(t *testing.T) {
 	forEachCounter(t, func(t *testing.T, c counter) {
 		const goroutines, adds = 16, 100_000
-		var wg sync.WaitGroup
-		for range goroutines {
-			wg.Go(func() {
-				for range adds {
-					c.Add(1)
-				}
-			})
-		}
-		wg.Wait()
+		addFrom(c, goroutines, adds)
 		if got, want := c.Load(), int64(goroutines*adds); got != want {
 			t.Fatalf("Load() = %d, want %d", got, want)
 		}
@@ -139,15 +145,7 @@ func TestCounterGrowsByOneP(t *testing.T) {
 		c.Add(1)
 		runtime.GOMAXPROCS(2)
 		const goroutines, adds = 64, 1000
-		var wg sync.WaitGroup
-		for range goroutines {
-			wg.Go(func() {
-				for range adds {
-					c.Add(1)
-				}
-			})
-		}
-		wg.Wait()
+		addFrom(c, goroutines, adds)
 		if got, want := c.Load(), int64(1+goroutines*adds); got != want {
 			t.Fatalf("zero Counter %v: Load() = %d, want %d", zero, got, want)
 		}
@@ -167,15 +165,7 @@ func TestCounterStats(t *testing.T) {
 	// Grow GOMAXPROCS and add from many goroutines until some run on a P
 	// beyond the first set of cells.
 	runtime.GOMAXPROCS(8)
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Go(func() {
-			for range 1000 {
-				c.Add(1)
-			}
-		})
-	}
-	wg.Wait()
+	addFrom(c, 64, 1000)
 	s := c.Stats()
 	if s.Value != 3+64*1000 || s.Value != c.Load() {
 		t.Fatalf("Stats().Value = %d, Load() = %d, want %d", s.Value, c.Load(), 3+64*1000)
