@@ -68,3 +68,23 @@ func TestStringHashIsSeededPerMap(t *testing.T) {
 		}
 	}
 }
+
+// TestStringHashTakesAnyKey: the empty string (no data pointer), a key of
+// 1 MiB and keys that differ only past a NUL byte or in their last byte
+// hash, store and load through the memhash path like any other key.
+func TestStringHashTakesAnyKey(t *testing.T) {
+	big := string(make([]byte, 1<<20))
+	keys := []string{"", "\x00", "\x00a", "\x00b", big, big[:len(big)-1] + "x"}
+	m := NewMap[string, int]()
+	for i, k := range keys {
+		m.Store(k, i)
+	}
+	if m.Len() != len(keys) {
+		t.Fatalf("Len() = %d after storing %d distinct keys", m.Len(), len(keys))
+	}
+	for i, k := range keys {
+		if v, ok := m.Load(k); !ok || v != i {
+			t.Fatalf("Load(key %d, %d bytes) = %d, %v, want %d", i, len(k), v, ok, i)
+		}
+	}
+}
